@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# npm test: the whole suite on a fresh machine. Starts the real services (PostgreSQL, Kafka),
+# compiles, lints, then runs unit tests and integration tests against those services.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "services (PostgreSQL 15, Kafka KRaft broker)"
+bash scripts/services.sh start
+
+step "compile (tsc, strict)"
+npx tsc -p tsconfig.json
+npx tsc -p tsconfig.test.json
+
+step "lint (eslint)"
+npx eslint --max-warnings 0 .
+
+step "unit tests"
+node scripts/run-tests.js unit
+
+step "integration tests (real PostgreSQL and Kafka)"
+node scripts/run-tests.js integration

@@ -1,0 +1,49 @@
+import { KafkaPublisher } from '../kafka/publisher';
+import { producerConfig } from '../kafka/librdkafka-config';
+import { GENESIS_SUFFIX } from '../config/topics-types';
+import { errorMessage } from '../errors';
+import { loadConfiguration } from '../main';
+import { createPool } from '../postgres/pool';
+import { SerializerLoader } from '../postgres/serializer-loader';
+import type { CliArgs } from './args';
+
+/**
+ * `dionysus-relay check`: the start-up validation of `run` without publishing anything, plus the
+ * partition count of every topic. One line per problem; exit 1 when there is any.
+ */
+export async function checkCommand(args: CliArgs, env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
+  const { settings, topics } = loadConfiguration(args, env);
+  out(`${topics.file}: ${topics.topics.length} topic(s) parsed`);
+  const problems: string[] = [];
+  const pool = createPool(settings.database, 'dionysus-relay-check');
+  try {
+    await new SerializerLoader(pool, topics).prepare();
+    out('serializers: every statement runs and returns an id column');
+  } catch (err) {
+    problems.push(...errorMessage(err).split('\n'));
+  } finally {
+    await pool.end();
+  }
+  const publisher = new KafkaPublisher({ config: producerConfig(settings.kafka), metadataRefreshMs: 0 });
+  try {
+    await publisher.start();
+    for (const topic of topics.topics) {
+      const names = topic.genesisReplica ? [topic.name, topic.name + GENESIS_SUFFIX] : [topic.name];
+      for (const name of names) {
+        try {
+          await publisher.refreshPartitions([name]);
+          out(`kafka: ${name} has ${publisher.partitionCount(name)} partition(s)`);
+        } catch (err) {
+          problems.push(`kafka: ${name}: ${errorMessage(err)}`);
+        }
+      }
+    }
+  } catch (err) {
+    problems.push(`kafka: ${errorMessage(err)} (KAFKA_BROKERS=${settings.kafka.brokers})`);
+  } finally {
+    await publisher.stop();
+  }
+  for (const p of problems) out(`PROBLEM ${p}`);
+  out(problems.length === 0 ? 'check passed' : `check failed: ${problems.length} problem(s)`);
+  return problems.length === 0 ? 0 : 1;
+}

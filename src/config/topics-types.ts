@@ -1,0 +1,55 @@
+/**
+ * The typed result of the topics YAML.
+ *
+ * Glossary used across the relay:
+ * - outbox row: one row of dionysus_outboxes, written by the application in the same transaction
+ *   as the change it announces.
+ * - topic key / topic name: `users` in the YAML / `<namespace>_users` in Kafka and in the row.
+ * - model: a published class (`User`); its serializer is one SQL statement or view returning one
+ *   row per resource, columns in attribute order.
+ * - claim: taking pending rows under `FOR UPDATE SKIP LOCKED` in a transaction that stays open
+ *   until their outcome is marked.
+ * - batch: the rows of one claim.
+ * - delivery report: librdkafka's per-message answer (acked by the broker, or failed).
+ * - mark: writing the outcome (published / failed with retry_at / given up) back to the rows.
+ * - give up: a row that failed `maxAttempts` times gets retry_at = infinity and is not retried.
+ */
+
+export type IdType = 'integer' | 'uuid' | 'string';
+
+export type SerializerSource = { kind: 'sql'; sql: string } | { kind: 'view'; view: string };
+
+export interface ModelConfig {
+  /** Class name as written in resource_class, e.g. `User`, `Admin::User`. */
+  readonly name: string;
+  readonly source: SerializerSource;
+  /** Type of the primary key; `undefined` = inferred (view: from the catalog; sql: from the id text). */
+  readonly idType: IdType | undefined;
+  /** Attribute of the serialized record that gives the partition key (topic default when unset). */
+  readonly partitionKey: string;
+  /** YAML path of this model, for error messages (`topics.users.models.User`). */
+  readonly path: string;
+}
+
+export interface TopicConfig {
+  /** Key in the YAML (`users`). */
+  readonly key: string;
+  /** Full Kafka topic name, as written in dionysus_outboxes.topic (`dionysus_demo_users`). */
+  readonly name: string;
+  readonly genesisReplica: boolean;
+  readonly models: ReadonlyMap<string, ModelConfig>;
+}
+
+export interface TopicsConfig {
+  readonly file: string;
+  readonly namespace: string;
+  readonly topics: readonly TopicConfig[];
+  /** By full topic name. */
+  readonly byName: ReadonlyMap<string, TopicConfig>;
+}
+
+/** The gem's default partition key attribute. */
+export const DEFAULT_PARTITION_KEY_ATTRIBUTE = 'account_id';
+
+/** Suffix of the replica topic that receives a copy of every message of a genesis-replica topic. */
+export const GENESIS_SUFFIX = '_genesis';

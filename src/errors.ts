@@ -1,0 +1,84 @@
+/**
+ * One error type for the whole relay.
+ *
+ * Every failure the relay reports carries a code from a closed set, a `retriable` flag (would the
+ * same operation succeed if tried again later?), an optional `cause`, and enumerable context so
+ * that pino logs it whole. Row failures store the code in `error_class`, which makes the outbox
+ * table greppable by failure kind.
+ */
+
+export const ERROR_CODES = [
+  // configuration and start-up
+  'CONFIG_INVALID',
+  'TOPICS_FILE_INVALID',
+  // per-row failures (stored in dionysus_outboxes.error_class)
+  'UNKNOWN_TOPIC',
+  'UNKNOWN_MODEL',
+  'SERIALIZER_FAILED',
+  'SERIALIZER_TIMEOUT',
+  'RECORD_INVALID',
+  'ENCODING_FAILED',
+  'MESSAGE_TOO_LARGE',
+  'KAFKA_DELIVERY_FAILED',
+  'KAFKA_PRODUCE_FAILED',
+  'KAFKA_TOPIC_UNAVAILABLE',
+  // infrastructure
+  'POSTGRES_UNAVAILABLE',
+  'POSTGRES_QUERY_FAILED',
+  'KAFKA_UNAVAILABLE',
+  'SHUTDOWN_TIMEOUT',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface RelayErrorOptions {
+  retriable?: boolean;
+  cause?: unknown;
+  context?: Record<string, unknown>;
+}
+
+export class RelayError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly context: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: RelayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RelayError';
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+    this.context = options.context ?? {};
+  }
+
+  /** Shape pino serialises; the cause's message is kept because that is where the detail lives. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      retriable: this.retriable,
+      context: this.context,
+      cause: describeCause(this.cause),
+    };
+  }
+}
+
+function describeCause(cause: unknown): unknown {
+  if (cause === undefined) return undefined;
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    return { name: cause.name, message: cause.message, ...(code === undefined ? {} : { code }) };
+  }
+  return String(cause);
+}
+
+/** Message of any thrown value, without assuming it is an Error. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+export function isRelayError(err: unknown): err is RelayError {
+  return err instanceof RelayError;
+}

@@ -1,0 +1,49 @@
+import type { Settings } from '../config/settings';
+
+export type KafkaSettings = Settings['kafka'];
+export type RdkafkaConfig = Record<string, string | number | boolean>;
+
+/**
+ * Producer defaults: safety first (idempotent producer, so acks=all and per-partition order survive
+ * retries), then throughput (a short linger lets several batches share a produce request).
+ * Anything in `kafka.librdkafka` overrides these.
+ */
+export const PRODUCER_DEFAULTS: RdkafkaConfig = {
+  'enable.idempotence': true,
+  acks: 'all',
+  'linger.ms': 2,
+  'batch.num.messages': 10000,
+  'queue.buffering.max.messages': 200000,
+  'queue.buffering.max.kbytes': 262144,
+  'compression.type': 'none',
+  'socket.keepalive.enable': true,
+  'allow.auto.create.topics': true,
+};
+
+/** The full librdkafka configuration of the relay's producer. Holds secrets: never log it. */
+export function producerConfig(settings: KafkaSettings): RdkafkaConfig {
+  const config: RdkafkaConfig = {
+    ...PRODUCER_DEFAULTS,
+    'metadata.broker.list': settings.brokers,
+    'client.id': settings.clientId,
+    'message.timeout.ms': settings.deliveryTimeoutMs,
+    'security.protocol': settings.securityProtocol,
+  };
+  if (settings.securityProtocol.startsWith('sasl')) {
+    config['sasl.mechanisms'] = settings.saslMechanism;
+    config['sasl.username'] = settings.saslUsername;
+    config['sasl.password'] = settings.saslPassword;
+  }
+  if (settings.sslCaFile !== '') config['ssl.ca.location'] = settings.sslCaFile;
+  return { ...config, ...settings.librdkafka };
+}
+
+/** Keys whose values must never appear in logs, errors or metrics. */
+export function isSecretKey(key: string): boolean {
+  return /password|secret|sasl\.username|oauthbearer|key\.pem|keystore/i.test(key);
+}
+
+/** The configuration with secret values masked, for logs. */
+export function redactConfig(config: RdkafkaConfig): RdkafkaConfig {
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, isSecretKey(k) ? '***' : v]));
+}

@@ -1,0 +1,248 @@
+import { Producer, type DeliveryReport, type LibrdKafkaError, type Metadata } from 'node-rdkafka';
+import type { OutgoingMessage } from '../domain/message-builder';
+import { RelayError, errorMessage } from '../errors';
+import { QUEUE_FULL_CODE, isTransportError, kafkaCode, kafkaCodeName, messageError } from './kafka-errors';
+import type { RdkafkaConfig } from './librdkafka-config';
+
+/** Outcome of one message: null when the broker acknowledged it. */
+export type DeliveryOutcome = RelayError | null;
+
+interface PendingDelivery {
+  resolve: (outcome: DeliveryOutcome) => void;
+  topic: string;
+}
+
+export interface PublisherOptions {
+  config: RdkafkaConfig;
+  metadataRefreshMs: number;
+  /** How often librdkafka's delivery reports are collected while messages are in flight. */
+  pollIntervalMs?: number;
+  connectTimeoutMs?: number;
+  /** Called once when the producer hits a fatal error (idempotence broken): the process must restart. */
+  onFatal?: (err: RelayError) => void;
+  onStats?: (stats: unknown) => void;
+}
+
+const QUEUE_FULL_WAIT_MS = 5;
+
+/**
+ * node-rdkafka producer wrapper: many messages in flight at once, each settled by its delivery
+ * report. `publish()` enqueues a group of messages synchronously (so enqueue order is Kafka order
+ * per partition: the idempotent producer keeps it across retries) and resolves when every report
+ * is in.
+ */
+export class KafkaPublisher {
+  private producer: Producer | undefined;
+  private readonly pending = new Map<number, PendingDelivery>();
+  private nextOpaque = 1;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private readonly partitions = new Map<string, { count: number; fetchedAt: number }>();
+  private stopping: Promise<void> | undefined;
+  private connected = false;
+
+  constructor(private readonly options: PublisherOptions) {}
+
+  get inflight(): number {
+    return this.pending.size;
+  }
+
+  isConnected(): boolean {
+    return this.connected && this.producer?.isConnected() === true;
+  }
+
+  async start(): Promise<void> {
+    if (this.producer !== undefined) return;
+    const statsWanted = this.options.onStats !== undefined;
+    const producer = new Producer({
+      ...(this.options.config as Record<string, unknown>),
+      dr_cb: true,
+      ...(statsWanted && this.options.config['statistics.interval.ms'] === undefined ? { 'statistics.interval.ms': 5000 } : {}),
+    } as never);
+    this.producer = producer;
+    producer.on('delivery-report', (err: LibrdKafkaError, report: DeliveryReport) => this.onDelivery(err, report));
+    producer.on('event.error', (err: LibrdKafkaError) => {
+      if (err.isFatal === true) {
+        this.options.onFatal?.(new RelayError('KAFKA_UNAVAILABLE', `fatal producer error: ${kafkaCodeName(err)}: ${err.message}`, { cause: err }));
+      }
+    });
+    if (this.options.onStats) {
+      const onStats = this.options.onStats;
+      producer.on('event.stats', (event: { message: string }) => {
+        try {
+          onStats(JSON.parse(event.message));
+        } catch {
+          // Statistics are best effort; a malformed blob never disturbs publishing.
+        }
+      });
+    }
+    producer.on('disconnected', () => {
+      this.connected = false;
+    });
+    await new Promise<void>((resolve, reject) => {
+      producer.connect({ timeout: this.options.connectTimeoutMs ?? 15_000 }, (err) => {
+        if (err) {
+          reject(new RelayError('KAFKA_UNAVAILABLE', `cannot connect to Kafka: ${err.message}`, { cause: err, retriable: true }));
+        } else {
+          this.connected = true;
+          resolve();
+        }
+      });
+    });
+  }
+
+  /** Flushes what is queued (bounded by timeoutMs), then disconnects. Idempotent. */
+  stop(timeoutMs = 10_000): Promise<void> {
+    this.stopping ??= this.doStop(timeoutMs);
+    return this.stopping;
+  }
+
+  private async doStop(timeoutMs: number): Promise<void> {
+    const producer = this.producer;
+    if (producer === undefined) return;
+    if (this.connected) {
+      await new Promise<void>((resolve) => {
+        try {
+          producer.flush(timeoutMs, () => resolve());
+        } catch {
+          resolve();
+        }
+      });
+      producer.poll();
+    }
+    this.stopPolling();
+    // Anything still unreported is failed as transport-level: its rows are rolled back, not marked.
+    for (const [opaque, p] of this.pending) {
+      this.pending.delete(opaque);
+      p.resolve(new RelayError('KAFKA_UNAVAILABLE', `producer stopped before ${p.topic} acknowledged the message`, { retriable: true }));
+    }
+    await new Promise<void>((resolve) => {
+      try {
+        producer.disconnect(timeoutMs, () => resolve());
+      } catch {
+        resolve();
+      }
+    });
+    this.connected = false;
+  }
+
+  /**
+   * Enqueues every message now and returns once they are all in librdkafka's queue; `settled`
+   * resolves with one outcome per message, in order, when every delivery report is in. Callers
+   * that need Kafka order to follow their own order only have to serialize calls to this method.
+   * A message librdkafka refuses at once (too large, unknown partition) gets its error without
+   * affecting the others; a full local queue makes this wait, never drop.
+   */
+  async enqueueAll(messages: readonly OutgoingMessage[]): Promise<{ settled: Promise<DeliveryOutcome[]> }> {
+    const producer = this.requireProducer();
+    const outcomes: Array<Promise<DeliveryOutcome>> = [];
+    for (const m of messages) {
+      outcomes.push((await this.enqueue(producer, m)).delivered);
+    }
+    this.ensurePolling();
+    return { settled: Promise.all(outcomes) };
+  }
+
+  /** Resolves (after any queue-full wait) to a holder of the delivery promise. */
+  private async enqueue(producer: Producer, m: OutgoingMessage): Promise<{ delivered: Promise<DeliveryOutcome> }> {
+    for (;;) {
+      const opaque = this.nextOpaque++;
+      const delivered = new Promise<DeliveryOutcome>((resolve) => this.pending.set(opaque, { resolve, topic: m.topic }));
+      try {
+        producer.produce(m.topic, m.partition, m.value, m.key, null, opaque);
+        return { delivered };
+      } catch (err) {
+        this.pending.delete(opaque);
+        if (kafkaCode(err) === QUEUE_FULL_CODE) {
+          // Back-pressure: let delivery reports drain the local queue, then try again.
+          this.ensurePolling();
+          producer.poll();
+          await sleep(QUEUE_FULL_WAIT_MS);
+          continue;
+        }
+        if (isTransportError(err) || !this.isConnected()) {
+          throw new RelayError('KAFKA_UNAVAILABLE', `produce failed: ${kafkaCodeName(err)}: ${errorMessage(err)}`, { cause: err, retriable: true });
+        }
+        return { delivered: Promise.resolve(messageError(err, m.topic, 'produce')) };
+      }
+    }
+  }
+
+  private onDelivery(err: LibrdKafkaError | null | undefined, report: DeliveryReport): void {
+    const opaque = report.opaque as number;
+    const p = this.pending.get(opaque);
+    if (p === undefined) return;
+    this.pending.delete(opaque);
+    p.resolve(err ? messageError(err, report.topic, 'delivery') : null);
+    if (this.pending.size === 0) this.stopPolling();
+  }
+
+  /** Partition counts for the given topics, refreshed from broker metadata when stale. */
+  async refreshPartitions(topics: Iterable<string>): Promise<void> {
+    const now = Date.now();
+    for (const topic of topics) {
+      const cached = this.partitions.get(topic);
+      if (cached !== undefined && now - cached.fetchedAt < this.options.metadataRefreshMs) continue;
+      const count = await this.fetchPartitionCount(topic);
+      this.partitions.set(topic, { count, fetchedAt: Date.now() });
+    }
+  }
+
+  /** Synchronous lookup after refreshPartitions(); throws for a topic that was not refreshed. */
+  partitionCount(topic: string): number {
+    const cached = this.partitions.get(topic);
+    if (cached === undefined) throw new Error(`partition count of ${topic} is unknown (refreshPartitions first)`);
+    return cached.count;
+  }
+
+  forgetPartitions(topic: string): void {
+    this.partitions.delete(topic);
+  }
+
+  private async fetchPartitionCount(topic: string): Promise<number> {
+    const producer = this.requireProducer();
+    // A metadata request for a missing topic asks the broker to create it (when the broker allows
+    // auto-creation); the partitions appear after a moment, hence a few tries.
+    for (let attempt = 1; ; attempt++) {
+      const metadata = await new Promise<Metadata>((resolve, reject) => {
+        producer.getMetadata({ topic, timeout: 10_000 }, (err, data) => (err ? reject(err) : resolve(data)));
+      }).catch((err: unknown) => {
+        throw new RelayError('KAFKA_UNAVAILABLE', `metadata request for ${topic} failed: ${errorMessage(err)}`, { cause: err, retriable: true });
+      });
+      const entry = metadata.topics.find((t) => t.name === topic);
+      const count = entry?.partitions.length ?? 0;
+      if (count > 0) return count;
+      if (attempt >= 5) {
+        throw new RelayError('KAFKA_TOPIC_UNAVAILABLE', `topic ${topic} does not exist and was not auto-created`, { context: { topic } });
+      }
+      await sleep(200 * attempt);
+    }
+  }
+
+  private ensurePolling(): void {
+    if (this.pollTimer !== undefined || this.producer === undefined) return;
+    const producer = this.producer;
+    this.pollTimer = setInterval(() => {
+      try {
+        producer.poll();
+      } catch {
+        // poll() throws only when disconnected; pending deliveries are failed by stop().
+      }
+    }, this.options.pollIntervalMs ?? 2);
+  }
+
+  private stopPolling(): void {
+    if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+  }
+
+  private requireProducer(): Producer {
+    if (this.producer === undefined || this.stopping !== undefined) {
+      throw new RelayError('KAFKA_UNAVAILABLE', 'the Kafka producer is not running', { retriable: true });
+    }
+    return this.producer;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,138 @@
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { CliArgs } from './cli/args';
+import { loadSettings, type Settings } from './config/settings';
+import { loadTopicsFile } from './config/topics-file';
+import type { TopicsConfig } from './config/topics-types';
+import { validateRetryPolicy, type RetryPolicy } from './domain/retry-schedule';
+import { RelayError, errorMessage } from './errors';
+import { KafkaPublisher } from './kafka/publisher';
+import { producerConfig } from './kafka/librdkafka-config';
+import { handleSignals } from './lifecycle/signals';
+import { ShutdownCoordinator } from './lifecycle/shutdown';
+import { createLogger } from './observability/logger';
+import { OutboxStore } from './postgres/outbox-store';
+import { qualifiedTable } from './postgres/outbox-sql';
+import { createPool, redactUrl } from './postgres/pool';
+import { SerializerLoader } from './postgres/serializer-loader';
+import { NOOP_OBSERVER } from './relay/relay-observer';
+import { RelayLoop } from './relay/relay-loop';
+import { SerialLock } from './relay/serial-lock';
+
+/** Settings and topics for any command: validated once, then trusted. */
+export function loadConfiguration(args: CliArgs, env: NodeJS.ProcessEnv): { settings: Settings; topics: TopicsConfig } {
+  const settings = loadSettings({
+    env,
+    configFile: args.configFile,
+    overrides: { 'topics.file': args.topicsFile, 'log.level': args.logLevel },
+  });
+  const retryProblems = validateRetryPolicy(settings.retry);
+  if (retryProblems.length > 0) {
+    throw new RelayError('CONFIG_INVALID', retryProblems.map((p) => `retry: ${p}`).join('\n'));
+  }
+  return { settings, topics: loadTopicsFile(settings.topics.file) };
+}
+
+/** Pseudo-random in [0, 1) for retry jitter; injected so tests can fix it. */
+function jitterRandom(): number {
+  return randomInt(0, 1_000_000) / 1_000_000;
+}
+
+/**
+ * The composition root of `dionysus-relay run`: builds every component in order, starts them,
+ * and waits for a signal (or for idleness with --exit-when-idle). Holds no logic of its own.
+ * Returns the process exit code.
+ */
+export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<number> {
+  const { settings, topics } = loadConfiguration(args, env);
+  const logger = createLogger(settings.log);
+  const pool = createPool(settings.database);
+  // Idle pool clients can lose their server (Postgres restart); log, never crash.
+  pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'idle PostgreSQL connection lost'));
+  const shutdown = new ShutdownCoordinator(logger, settings.relay.shutdownGraceMs);
+  const publisher = new KafkaPublisher({
+    config: producerConfig(settings.kafka),
+    metadataRefreshMs: settings.kafka.metadataRefreshMs,
+    onFatal: (err) => {
+      logger.fatal({ err }, 'Kafka producer failed fatally; restarting is required');
+      void shutdown.shutdown('fatal producer error').then(() => process.exit(1));
+    },
+  });
+  const store = new OutboxStore(pool, qualifiedTable(settings.database.schema, settings.database.table));
+  const loader = new SerializerLoader(pool, topics);
+
+  await startDependencies(logger, settings, pool, loader, publisher);
+
+  const retryPolicy: RetryPolicy = settings.retry;
+  const loop = new RelayLoop(
+    {
+      store,
+      loader,
+      publisher,
+      retryPolicy,
+      random: jitterRandom,
+      logger,
+      observer: NOOP_OBSERVER,
+      orderLock: new SerialLock(),
+      batchSize: settings.relay.batchSize,
+      publishDelayMs: settings.relay.publishDelayMs,
+    },
+    {
+      topics: topics.topics,
+      workers: settings.relay.maxInflightBatches,
+      pollIntervalMs: settings.relay.pollIntervalMs,
+      errorBackoffMs: settings.relay.errorBackoffMs,
+      exitWhenIdle: args.exitWhenIdle,
+    },
+    logger,
+  );
+  shutdown.onDrain({ name: 'relay loop', stop: () => loop.stop() });
+  shutdown.onRelease({ name: 'kafka producer', stop: () => publisher.stop() });
+  shutdown.onRelease({ name: 'postgres pool', stop: () => pool.end() });
+
+  loop.start();
+  logger.info(
+    { topics: topics.topics.map((t) => t.name), workers: settings.relay.maxInflightBatches, batchSize: settings.relay.batchSize },
+    'relay running',
+  );
+
+  const stopSignal = new Promise<string>((resolve) => {
+    const removeHandlers = handleSignals((signal) => resolve(signal));
+    void loop.idle.then(() => {
+      removeHandlers();
+      resolve('idle');
+    });
+  });
+  const reason = await stopSignal;
+  const outcome = await shutdown.shutdown(reason);
+  return outcome === 'clean' ? 0 : 1;
+}
+
+async function startDependencies(
+  logger: Logger,
+  settings: Settings,
+  pool: ReturnType<typeof createPool>,
+  loader: SerializerLoader,
+  publisher: KafkaPublisher,
+): Promise<void> {
+  try {
+    await pool.query('SELECT 1');
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new RelayError('POSTGRES_UNAVAILABLE', `cannot connect to PostgreSQL at ${redactUrl(settings.database.url)} (DATABASE_URL): ${errorMessage(err)}`, {
+      cause: err,
+    });
+  }
+  try {
+    await loader.prepare();
+    await publisher.start();
+  } catch (err) {
+    await publisher.stop().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+    if (err instanceof RelayError && err.code === 'KAFKA_UNAVAILABLE') {
+      throw new RelayError('KAFKA_UNAVAILABLE', `${err.message} (KAFKA_BROKERS=${settings.kafka.brokers})`, { cause: err });
+    }
+    throw err;
+  }
+  logger.info({ database: redactUrl(settings.database.url), brokers: settings.kafka.brokers }, 'connected to PostgreSQL and Kafka');
+}

@@ -1,0 +1,64 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Pool } from 'pg';
+
+/**
+ * Forward-only migrations from sql/: `NNN_name.sql` files apply in order; files under
+ * sql/optional/ apply only when named (`migrate --with notify_trigger`). Applied names are kept
+ * in dionysus_relay_schema_migrations so a second run does nothing. Each file runs in its own
+ * transaction under an advisory lock, so two relays starting together cannot apply one twice.
+ */
+export interface MigrationResult {
+  applied: string[];
+  skipped: string[];
+}
+
+const LOCK_KEY = 'dionysus_relay_migrations';
+
+export function listMigrations(sqlDir: string, optional: readonly string[]): Array<{ name: string; path: string }> {
+  const core = readdirSync(sqlDir)
+    .filter((f) => /^\d+_.+\.sql$/.test(f))
+    .sort()
+    .map((f) => ({ name: f.replace(/\.sql$/, ''), path: join(sqlDir, f) }));
+  const optionalDir = join(sqlDir, 'optional');
+  const available = readdirSync(optionalDir).filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, ''));
+  const extra = optional.map((name) => {
+    if (!available.includes(name)) {
+      throw new Error(`unknown optional migration "${name}" (available: ${available.join(', ') || 'none'})`);
+    }
+    return { name: `optional/${name}`, path: join(optionalDir, `${name}.sql`) };
+  });
+  return [...core, ...extra];
+}
+
+export async function migrate(pool: Pool, sqlDir: string, optional: readonly string[] = []): Promise<MigrationResult> {
+  const migrations = listMigrations(sqlDir, optional);
+  const client = await pool.connect();
+  const result: MigrationResult = { applied: [], skipped: [] };
+  try {
+    await client.query(`SELECT pg_advisory_lock(hashtext($1))`, [LOCK_KEY]);
+    await client.query(`CREATE TABLE IF NOT EXISTS dionysus_relay_schema_migrations (
+      name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    for (const m of migrations) {
+      const done = await client.query('SELECT 1 FROM dionysus_relay_schema_migrations WHERE name = $1', [m.name]);
+      if (done.rowCount !== 0) {
+        result.skipped.push(m.name);
+        continue;
+      }
+      await client.query('BEGIN');
+      try {
+        await client.query(readFileSync(m.path, 'utf8'));
+        await client.query('INSERT INTO dionysus_relay_schema_migrations (name) VALUES ($1)', [m.name]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw new Error(`migration ${m.name} failed: ${(err as Error).message}`, { cause: err });
+      }
+      result.applied.push(m.name);
+    }
+  } finally {
+    await client.query(`SELECT pg_advisory_unlock(hashtext($1))`, [LOCK_KEY]).catch(() => undefined);
+    client.release();
+  }
+  return result;
+}

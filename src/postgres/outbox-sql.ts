@@ -1,0 +1,89 @@
+/**
+ * Every statement the relay runs against dionysus_outboxes, in one place.
+ *
+ * Conventions:
+ * - The table name is configurable (schema-qualified, quoted once here); statements are built
+ *   once at start and reused as named prepared statements.
+ * - "now" is `now() AT TIME ZONE 'UTC'`: the columns are `timestamp without time zone` holding
+ *   UTC written by the application clock, so comparisons must be made in UTC whatever the
+ *   session's TimeZone is.
+ * - All statements that change rows run in the claim's transaction, under the row locks the
+ *   claim took, so no other relay can touch those rows between claim and mark.
+ */
+
+export interface OutboxStatements {
+  readonly claim: { name: string; text: string };
+  readonly markPublished: { name: string; text: string };
+  readonly markFailed: { name: string; text: string };
+  readonly countPending: { name: string; text: string };
+}
+
+/** Quotes `schema.table` (or `table`) as an identifier pair. */
+export function qualifiedTable(schema: string, table: string): string {
+  const quote = (id: string): string => `"${id.replace(/"/g, '""')}"`;
+  return `${quote(schema)}.${quote(table)}`;
+}
+
+export function outboxStatements(table: string): OutboxStatements {
+  return {
+    claim: {
+      name: 'dionysus_relay_claim',
+      // One topic per claim, oldest rows first. The predicate repeats the partial index's
+      // `published_at IS NULL` and orders by its columns (topic = $1, created_at), so the planner
+      // walks index_dionysus_outboxes_publishing_idx and stops after $3 rows instead of sorting the
+      // backlog; rows waiting for a retry are filtered while walking. The delay is the gem's
+      // intended one (`created_at <= now - delay`; the gem's own query had the sign wrong).
+      // FOR UPDATE SKIP LOCKED: rows another relay (or another batch of ours) holds are skipped,
+      // never waited for; the locks last until this batch's transaction commits its marks, so a
+      // crash before that releases them unpublished and they are published again: at-least-once.
+      text: `SELECT id, resource_class, resource_id, event_name, topic, partition_key, attempts,
+                    extract(epoch FROM created_at) * 1000 AS created_at_ms
+               FROM ${table}
+              WHERE published_at IS NULL
+                AND topic = $1
+                AND created_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => $2::float8 / 1000)
+                AND (retry_at IS NULL OR retry_at <= (now() AT TIME ZONE 'UTC'))
+              ORDER BY created_at, id
+              LIMIT $3
+              FOR UPDATE SKIP LOCKED`,
+    },
+    markPublished: {
+      name: 'dionysus_relay_mark_published',
+      // The gem's success bookkeeping: published_at set, failure columns cleared, attempts kept,
+      // updated_at untouched. clock_timestamp(), not now(): the transaction began at claim time,
+      // and published_at - created_at is the latency operators watch.
+      text: `UPDATE ${table}
+                SET published_at = clock_timestamp() AT TIME ZONE 'UTC',
+                    failed_at = NULL, retry_at = NULL, error_class = NULL, error_message = NULL
+              WHERE id = ANY($1::bigint[])`,
+    },
+    markFailed: {
+      name: 'dionysus_relay_mark_failed',
+      // The gem's failure bookkeeping, one statement for all failed rows of a batch. The delay is
+      // computed by the retry schedule in Node (cap, jitter) from the attempts the claim read; the
+      // row lock guarantees attempts did not change since. A row given up gets retry_at =
+      // 'infinity': never pending again (for this relay and the gem's worker alike), still
+      // readable by ActiveRecord (Float::INFINITY), and visible by `retry_at = 'infinity'`.
+      text: `UPDATE ${table} AS o
+                SET error_class = f.error_class,
+                    error_message = f.error_message,
+                    failed_at = clock_timestamp() AT TIME ZONE 'UTC',
+                    updated_at = clock_timestamp() AT TIME ZONE 'UTC',
+                    attempts = o.attempts + 1,
+                    retry_at = CASE WHEN f.give_up THEN 'infinity'::timestamp
+                                    ELSE (clock_timestamp() AT TIME ZONE 'UTC') + make_interval(secs => f.delay_ms / 1000) END
+               FROM unnest($1::bigint[], $2::text[], $3::text[], $4::float8[], $5::bool[])
+                    AS f(id, error_class, error_message, delay_ms, give_up)
+              WHERE o.id = f.id`,
+    },
+    countPending: {
+      name: 'dionysus_relay_count_pending',
+      // Pending rows of the given topics (published_at IS NULL, i.e. the partial index), for
+      // `--exit-when-idle` progress and tests; not on the hot path.
+      text: `SELECT count(*)::int AS pending
+               FROM ${table}
+              WHERE published_at IS NULL AND topic = ANY($1::text[])
+                AND (retry_at IS NULL OR retry_at <= (now() AT TIME ZONE 'UTC'))`,
+    },
+  };
+}

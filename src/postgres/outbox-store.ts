@@ -1,0 +1,146 @@
+import type { Pool, PoolClient } from 'pg';
+import type { ClaimedRow } from '../domain/outbox-row';
+import { RelayError, errorMessage } from '../errors';
+import { outboxStatements, type OutboxStatements } from './outbox-sql';
+
+/** A failed row's bookkeeping, computed by the retry schedule. */
+export interface FailureMark {
+  readonly id: string;
+  readonly errorClass: string;
+  readonly errorMessage: string;
+  readonly delayMs: number;
+  readonly giveUp: boolean;
+}
+
+/** error_message is varchar without limit in the gem; keep it readable in a console. */
+const ERROR_MESSAGE_MAX_CHARS = 2000;
+
+/**
+ * One claimed batch: an open transaction holding row locks on its rows until `commit()`.
+ * Exactly one of commit()/abandon() must be called; both release the connection.
+ */
+export class ClaimedBatch {
+  private done = false;
+
+  constructor(
+    private readonly client: PoolClient,
+    private readonly sql: OutboxStatements,
+    readonly rows: readonly ClaimedRow[],
+  ) {}
+
+  async markPublished(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.client.query({ name: this.sql.markPublished.name, text: this.sql.markPublished.text, values: [ids] });
+  }
+
+  async markFailed(marks: readonly FailureMark[]): Promise<void> {
+    if (marks.length === 0) return;
+    await this.client.query({
+      name: this.sql.markFailed.name,
+      text: this.sql.markFailed.text,
+      values: [
+        marks.map((m) => m.id),
+        marks.map((m) => m.errorClass),
+        marks.map((m) => truncate(m.errorMessage)),
+        marks.map((m) => m.delayMs),
+        marks.map((m) => m.giveUp),
+      ],
+    });
+  }
+
+  /** Makes the marks durable and releases the row locks. */
+  async commit(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    try {
+      await this.client.query('COMMIT');
+      this.client.release();
+    } catch (err) {
+      this.client.release(err as Error);
+      throw err;
+    }
+  }
+
+  /** Rolls back: every row becomes claimable again, unmarked (at-least-once). */
+  async abandon(cause?: unknown): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    try {
+      await this.client.query('ROLLBACK');
+      this.client.release(cause instanceof Error ? cause : undefined);
+    } catch (err) {
+      // The connection is broken; destroying it rolls back on the server side as well.
+      this.client.release(err as Error);
+    }
+  }
+}
+
+export class OutboxStore {
+  readonly sql: OutboxStatements;
+
+  constructor(
+    private readonly pool: Pool,
+    table: string,
+  ) {
+    this.sql = outboxStatements(table);
+  }
+
+  /**
+   * Claims up to `limit` pending rows of one topic. Returns null (and keeps no connection) when
+   * nothing is pending, so an idle relay holds no transaction open.
+   */
+  async claim(topic: string, limit: number, publishDelayMs: number): Promise<ClaimedBatch | null> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw new RelayError('POSTGRES_UNAVAILABLE', `cannot connect to PostgreSQL: ${errorMessage(err)}`, {
+        retriable: true,
+        cause: err,
+      });
+    }
+    try {
+      await client.query('BEGIN');
+      const result = await client.query({
+        name: this.sql.claim.name,
+        text: this.sql.claim.text,
+        values: [topic, publishDelayMs, limit],
+      });
+      if (result.rows.length === 0) {
+        await client.query('COMMIT');
+        client.release();
+        return null;
+      }
+      return new ClaimedBatch(client, this.sql, result.rows.map(toClaimedRow));
+    } catch (err) {
+      client.release(err as Error);
+      throw new RelayError('POSTGRES_QUERY_FAILED', `claim on ${topic} failed: ${errorMessage(err)}`, {
+        retriable: true,
+        cause: err,
+        context: { topic },
+      });
+    }
+  }
+
+  async countPending(topics: readonly string[]): Promise<number> {
+    const result = await this.pool.query({ name: this.sql.countPending.name, text: this.sql.countPending.text, values: [topics] });
+    return Number((result.rows[0] as { pending: number }).pending);
+  }
+}
+
+function toClaimedRow(r: Record<string, unknown>): ClaimedRow {
+  return {
+    id: String(r['id']),
+    resourceClass: String(r['resource_class']),
+    resourceId: String(r['resource_id']),
+    eventName: String(r['event_name']),
+    topic: String(r['topic']),
+    partitionKey: r['partition_key'] === null ? null : String(r['partition_key']),
+    attempts: Number(r['attempts']),
+    createdAtMs: Number(r['created_at_ms']),
+  };
+}
+
+function truncate(text: string): string {
+  return text.length <= ERROR_MESSAGE_MAX_CHARS ? text : `${text.slice(0, ERROR_MESSAGE_MAX_CHARS - 1)}…`;
+}

@@ -1,0 +1,148 @@
+import type { Pool, QueryResult } from 'pg';
+import type { IdType, ModelConfig, TopicsConfig } from '../config/topics-types';
+import { buildRecord, type RecordField, type SerializedRecord } from '../domain/message-builder';
+import { RelayError, errorMessage } from '../errors';
+import { isInfrastructureError, isStatementTimeout, sqlState } from './pg-errors';
+import { JSON_TYPE_OIDS } from './type-parsers';
+
+/** A model's serializer, resolved against the live database at start. */
+interface PreparedSerializer {
+  readonly name: string;
+  readonly text: string;
+  readonly idType: IdType | undefined;
+}
+
+/** Result of loading one (topic, model) group: records by resource id, or a failure per id. */
+export interface LoadResult {
+  readonly records: Map<string, SerializedRecord>;
+  readonly failures: Map<string, RelayError>;
+}
+
+const UUID_TYPES = new Set(['uuid']);
+const INTEGER_TYPES = new Set(['bigint', 'integer', 'smallint']);
+
+/**
+ * Runs the configured serializer statements: one query per (topic, model) and batch, with `$1`
+ * the array of the batch's resource ids. Runs on pool connections outside the claim's transaction,
+ * so a failing serializer can never abort the transaction that holds the batch's row locks.
+ */
+export class SerializerLoader {
+  private readonly prepared = new Map<string, PreparedSerializer>();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly topics: TopicsConfig,
+  ) {}
+
+  /**
+   * Resolves every serializer once at start: views get their id type from the catalog, every
+   * statement is run with an empty id array to prove it parses and returns an `id` column.
+   * Problems are collected and thrown together, each naming the YAML key.
+   */
+  async prepare(): Promise<void> {
+    const problems: string[] = [];
+    let index = 0;
+    for (const topic of this.topics.topics) {
+      for (const model of topic.models.values()) {
+        index += 1;
+        let problem: string | undefined;
+        try {
+          const serializer = await this.resolve(model, `dionysus_relay_serializer_${index}`);
+          const result = await this.pool.query({ text: serializer.text, values: [[]], rowMode: 'array' });
+          if (result.fields.some((f) => f.name === 'id')) this.prepared.set(groupKey(topic.name, model.name), serializer);
+          else problem = 'the serializer returns no `id` column (the record needs it, and rows are matched by it)';
+        } catch (err) {
+          if (sqlState(err) === undefined || isInfrastructureError(err)) {
+            throw new RelayError('POSTGRES_UNAVAILABLE', `cannot check serializers: ${errorMessage(err)}`, { cause: err, retriable: true });
+          }
+          problem = errorMessage(err);
+        }
+        if (problem !== undefined) problems.push(`${this.topics.file}: ${model.path}: ${problem}`);
+      }
+    }
+    if (problems.length > 0) {
+      throw new RelayError('TOPICS_FILE_INVALID', problems.join('\n'), { context: { file: this.topics.file, problems } });
+    }
+  }
+
+  idType(topicName: string, modelName: string): IdType | undefined {
+    return this.prepared.get(groupKey(topicName, modelName))?.idType;
+  }
+
+  /**
+   * Loads the records of `ids`. When the statement fails for the group, each id is retried alone
+   * so that one bad record fails only its own rows. Infrastructure errors are thrown: the batch is
+   * abandoned, not its rows.
+   */
+  async load(topicName: string, modelName: string, ids: readonly string[]): Promise<LoadResult> {
+    const serializer = this.prepared.get(groupKey(topicName, modelName));
+    if (serializer === undefined) throw new Error(`serializer for ${modelName} on ${topicName} was not prepared`);
+    const records = new Map<string, SerializedRecord>();
+    const failures = new Map<string, RelayError>();
+    try {
+      collect(await this.run(serializer, ids), records);
+      return { records, failures };
+    } catch (err) {
+      if (isInfrastructureError(err)) throw err;
+      if (ids.length === 1) {
+        failures.set(ids[0] as string, serializerError(err, modelName, topicName));
+        return { records, failures };
+      }
+    }
+    for (const id of ids) {
+      try {
+        collect(await this.run(serializer, [id]), records);
+      } catch (err) {
+        if (isInfrastructureError(err)) throw err;
+        failures.set(id, serializerError(err, modelName, topicName));
+      }
+    }
+    return { records, failures };
+  }
+
+  private run(serializer: PreparedSerializer, ids: readonly string[]): Promise<QueryResult<unknown[]>> {
+    return this.pool.query<unknown[]>({ name: serializer.name, text: serializer.text, values: [ids], rowMode: 'array' });
+  }
+
+  private async resolve(model: ModelConfig, name: string): Promise<PreparedSerializer> {
+    if (model.source.kind === 'sql') return { name, text: model.source.sql, idType: model.idType };
+    // A view is queried by its own id type so the underlying primary-key index is usable
+    // (comparing a bigint column with text would cast every row).
+    const view = model.source.view;
+    const result = await this.pool.query<{ type: string }>(
+      `SELECT format_type(a.atttypid, a.atttypmod) AS type
+         FROM pg_attribute a
+        WHERE a.attrelid = to_regclass($1) AND a.attname = 'id' AND NOT a.attisdropped`,
+      [view],
+    );
+    const type = result.rows[0]?.type;
+    if (type === undefined) throw Object.assign(new Error(`view ${view} does not exist or has no id column`), { code: '42P01' });
+    const inferred: IdType = INTEGER_TYPES.has(type) ? 'integer' : UUID_TYPES.has(type) ? 'uuid' : 'string';
+    const quoted = view
+      .split('.')
+      .map((part) => `"${part}"`)
+      .join('.');
+    return { name, text: `SELECT * FROM ${quoted} WHERE id = ANY($1::${type}[])`, idType: model.idType ?? inferred };
+  }
+}
+
+function collect(result: QueryResult<unknown[]>, into: Map<string, SerializedRecord>): void {
+  const fields: RecordField[] = result.fields.map((f) => ({ name: f.name, json: JSON_TYPE_OIDS.has(f.dataTypeID) }));
+  const idIndex = fields.findIndex((f) => f.name === 'id');
+  for (const values of result.rows) {
+    into.set(String(values[idIndex]), buildRecord(fields, values));
+  }
+}
+
+function serializerError(err: unknown, modelName: string, topicName: string): RelayError {
+  const timeout = isStatementTimeout(err);
+  return new RelayError(
+    timeout ? 'SERIALIZER_TIMEOUT' : 'SERIALIZER_FAILED',
+    `serializer of ${modelName} on ${topicName}: ${errorMessage(err)}`,
+    { cause: err, retriable: true, context: { model: modelName, topic: topicName } },
+  );
+}
+
+function groupKey(topicName: string, modelName: string): string {
+  return `${topicName}\u0000${modelName}`;
+}

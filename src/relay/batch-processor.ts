@@ -1,0 +1,206 @@
+import type { Logger } from 'pino';
+import type { TopicConfig } from '../config/topics-types';
+import { GENESIS_SUFFIX } from '../config/topics-types';
+import { planRow, type OutgoingMessage } from '../domain/message-builder';
+import type { ClaimedRow } from '../domain/outbox-row';
+import { EncodingError } from '../domain/rails-json';
+import { decideRetry, type RetryPolicy } from '../domain/retry-schedule';
+import { RelayError, errorMessage } from '../errors';
+import type { DeliveryOutcome, KafkaPublisher } from '../kafka/publisher';
+import type { ClaimedBatch, FailureMark, OutboxStore } from '../postgres/outbox-store';
+import type { LoadResult, SerializerLoader } from '../postgres/serializer-loader';
+import { safely, type BatchPhase, type RelayObserver } from './relay-observer';
+import type { SerialLock } from './serial-lock';
+
+export interface BatchDeps {
+  readonly store: OutboxStore;
+  readonly loader: SerializerLoader;
+  readonly publisher: KafkaPublisher;
+  readonly retryPolicy: RetryPolicy;
+  readonly random: () => number;
+  readonly logger: Logger;
+  readonly observer: RelayObserver;
+  /** Shared by all batches of the process: load → enqueue happens in claim order. */
+  readonly orderLock: SerialLock;
+  readonly batchSize: number;
+  readonly publishDelayMs: number;
+}
+
+export interface BatchResult {
+  readonly claimed: number;
+  readonly published: number;
+  readonly failed: number;
+  readonly givenUp: number;
+  /** Rows left pending without an attempt counted (broker trouble during delivery). */
+  readonly released: number;
+}
+
+const EMPTY: BatchResult = { claimed: 0, published: 0, failed: 0, givenUp: 0, released: 0 };
+
+/** Per-row state while a batch is being worked on. */
+interface RowWork {
+  readonly row: ClaimedRow;
+  messages: readonly OutgoingMessage[];
+  error: RelayError | undefined;
+  /** Index of the row's first message in the batch's message list. */
+  first: number;
+}
+
+/**
+ * One batch, start to end: claim → load → build → enqueue → await delivery reports → mark →
+ * commit. A row's failure is recorded on that row only; an infrastructure failure abandons the
+ * batch (rollback: its rows become claimable again, nothing is counted against them).
+ */
+export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<BatchResult> {
+  const timer = phaseTimer(deps.observer);
+  const batch = await deps.store.claim(topic.name, deps.batchSize, deps.publishDelayMs);
+  timer('claim');
+  safely(() => deps.observer.claimFinished(topic.name, batch?.rows.length ?? 0));
+  if (batch === null) return EMPTY;
+  try {
+    const work = batch.rows.map((row): RowWork => ({ row, messages: [], error: undefined, first: 0 }));
+    const settled = await deps.orderLock.run(async () => {
+      await loadAndPlan(deps, topic, work);
+      timer('load');
+      const messages: OutgoingMessage[] = [];
+      for (const w of work) {
+        w.first = messages.length;
+        messages.push(...w.messages);
+      }
+      return (await deps.publisher.enqueueAll(messages)).settled;
+    });
+    const outcomes = await settled;
+    timer('produce');
+    const result = await mark(deps, topic, batch, work, outcomes);
+    await batch.commit();
+    timer('mark');
+    return result;
+  } catch (err) {
+    await batch.abandon(err);
+    safely(() => deps.observer.batchAbandoned(topic.name, errorMessage(err)));
+    throw err;
+  }
+}
+
+async function loadAndPlan(deps: BatchDeps, topic: TopicConfig, work: RowWork[]): Promise<void> {
+  const byModel = new Map<string, RowWork[]>();
+  for (const w of work) {
+    if (!topic.models.has(w.row.resourceClass)) {
+      w.error = new RelayError(
+        'UNKNOWN_MODEL',
+        `resource_class ${w.row.resourceClass} has no serializer on topic ${topic.name} (configured: ${[...topic.models.keys()].join(', ')})`,
+        { context: { topic: topic.name } },
+      );
+      continue;
+    }
+    const group = byModel.get(w.row.resourceClass) ?? [];
+    group.push(w);
+    byModel.set(w.row.resourceClass, group);
+  }
+  const loads = await Promise.all(
+    [...byModel.entries()].map(async ([model, group]): Promise<[string, LoadResult]> => {
+      const ids = [...new Set(group.map((w) => w.row.resourceId))];
+      return [model, await deps.loader.load(topic.name, model, ids)];
+    }),
+  );
+  const topicsNeeded = topic.genesisReplica ? [topic.name, topic.name + GENESIS_SUFFIX] : [topic.name];
+  await deps.publisher.refreshPartitions(topicsNeeded);
+  for (const [modelName, loaded] of loads) {
+    const model = topic.models.get(modelName);
+    if (model === undefined) continue;
+    for (const w of byModel.get(modelName) ?? []) {
+      const failure = loaded.failures.get(w.row.resourceId);
+      if (failure !== undefined) {
+        w.error = failure;
+        continue;
+      }
+      try {
+        const plan = planRow({
+          row: w.row,
+          topicName: topic.name,
+          genesisReplica: topic.genesisReplica,
+          partitionKeyAttribute: model.partitionKey,
+          idType: deps.loader.idType(topic.name, modelName),
+          record: loaded.records.get(w.row.resourceId),
+          partitionCount: (t) => deps.publisher.partitionCount(t),
+        });
+        if (plan.kind === 'send') w.messages = plan.messages;
+        else deps.logger.info({ row: w.row.id, topic: topic.name, resource: `${w.row.resourceClass}:${w.row.resourceId}` }, plan.reason);
+      } catch (err) {
+        w.error =
+          err instanceof EncodingError
+            ? new RelayError('ENCODING_FAILED', `cannot encode ${modelName} ${w.row.resourceId}: ${err.message}`, { cause: err })
+            : new RelayError('RECORD_INVALID', `cannot build the message of ${modelName} ${w.row.resourceId}: ${errorMessage(err)}`, { cause: err });
+      }
+    }
+  }
+}
+
+async function mark(
+  deps: BatchDeps,
+  topic: TopicConfig,
+  batch: ClaimedBatch,
+  work: RowWork[],
+  outcomes: readonly DeliveryOutcome[],
+): Promise<BatchResult> {
+  const published: string[] = [];
+  const latencies: number[] = [];
+  const failures: FailureMark[] = [];
+  let released = 0;
+  let givenUp = 0;
+  const now = Date.now();
+  for (const w of work) {
+    let error = w.error;
+    for (let i = 0; error === undefined && i < w.messages.length; i++) error = outcomes[w.first + i] ?? undefined;
+    if (error === undefined) {
+      published.push(w.row.id);
+      latencies.push(Math.max(0, (now - w.row.createdAtMs) / 1000));
+      continue;
+    }
+    if (error.code === 'KAFKA_UNAVAILABLE' || (error.retriable && error.code.startsWith('KAFKA_DELIVERY'))) {
+      // The broker, not the row, failed: leave the row pending; it is claimed again after commit.
+      released += 1;
+      continue;
+    }
+    const decision = decideRetry(w.row.attempts + 1, deps.retryPolicy, deps.random);
+    if (decision.giveUp) givenUp += 1;
+    failures.push({
+      id: w.row.id,
+      errorClass: error.code,
+      errorMessage: error.message,
+      delayMs: decision.giveUp ? 0 : decision.delayMs,
+      giveUp: decision.giveUp,
+    });
+    deps.logger.warn(
+      {
+        row: w.row.id,
+        topic: topic.name,
+        resource: `${w.row.resourceClass}:${w.row.resourceId}`,
+        event: w.row.eventName,
+        attempts: w.row.attempts + 1,
+        err: error,
+        ...(decision.giveUp ? { givenUp: true } : { retryInMs: decision.delayMs }),
+      },
+      decision.giveUp ? 'row failed and was given up' : 'row failed, will retry',
+    );
+  }
+  await batch.markPublished(published);
+  await batch.markFailed(failures);
+  safely(() => deps.observer.rowsPublished(topic.name, latencies));
+  if (failures.length > 0) safely(() => deps.observer.rowsFailed(topic.name, failures.map((f) => f.errorClass)));
+  if (givenUp > 0) safely(() => deps.observer.rowsGivenUp(topic.name, givenUp));
+  if (released > 0) {
+    deps.logger.warn({ topic: topic.name, released }, 'rows left pending: the broker did not acknowledge them');
+  }
+  return { claimed: work.length, published: published.length, failed: failures.length, givenUp, released };
+}
+
+function phaseTimer(observer: RelayObserver): (phase: BatchPhase) => void {
+  let last = process.hrtime.bigint();
+  return (phase) => {
+    const now = process.hrtime.bigint();
+    const seconds = Number(now - last) / 1e9;
+    last = now;
+    safely(() => observer.phaseFinished(phase, seconds));
+  };
+}

@@ -1,0 +1,117 @@
+import type { Logger } from 'pino';
+import type { TopicConfig } from '../config/topics-types';
+import { errorMessage } from '../errors';
+import { runBatch, type BatchDeps } from './batch-processor';
+import { safely } from './relay-observer';
+import { WakeableSleep } from './wakeable-sleep';
+
+export interface RelayLoopOptions {
+  readonly topics: readonly TopicConfig[];
+  /** Batches in flight at once; each worker runs one batch at a time. */
+  readonly workers: number;
+  readonly pollIntervalMs: number;
+  readonly errorBackoffMs: number;
+  /** Resolve `idle` and stop once nothing is pending and nothing is in flight. */
+  readonly exitWhenIdle: boolean;
+}
+
+const MAX_ERROR_BACKOFF_MS = 30_000;
+
+/**
+ * The relay's state machine, per worker: claiming → (publishing → marking) → claiming again at once
+ * while claims come back full; after a full round of topics that all came back empty: idle
+ * (sleeping `pollIntervalMs`, woken early by `wake()` or stop); after an abandoned batch: backing
+ * off (doubling up to 30 s); stopping: the current batch finishes, no new claim starts.
+ *
+ * Several workers give several batches in flight: one claims while another waits for delivery
+ * reports. Topics are taken round-robin so a busy topic cannot starve the others.
+ */
+export class RelayLoop {
+  private readonly sleeper = new WakeableSleep();
+  private running: Promise<void> | undefined;
+  private stopRequested = false;
+  private cursor = 0;
+  private busyWorkers = 0;
+  private idleResolve: (() => void) | undefined;
+  readonly idle: Promise<void>;
+
+  constructor(
+    private readonly deps: BatchDeps,
+    private readonly options: RelayLoopOptions,
+    private readonly logger: Logger,
+  ) {
+    this.idle = new Promise((resolve) => (this.idleResolve = resolve));
+  }
+
+  start(): void {
+    if (this.running !== undefined) return;
+    const workers = Array.from({ length: Math.max(1, this.options.workers) }, (_, i) => this.work(i));
+    this.running = Promise.all(workers).then(() => undefined);
+  }
+
+  /** Wakes sleeping workers (a NOTIFY arrived, or a test wants a pass now). */
+  wake(): void {
+    this.sleeper.wakeAll();
+  }
+
+  /** Stops claiming; resolves when every worker has finished its current batch. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    this.sleeper.wakeAll();
+    await this.running;
+  }
+
+  get stopping(): boolean {
+    return this.stopRequested;
+  }
+
+  private nextTopic(): TopicConfig {
+    const topic = this.options.topics[this.cursor % this.options.topics.length] as TopicConfig;
+    this.cursor = (this.cursor + 1) % this.options.topics.length;
+    return topic;
+  }
+
+  private async work(worker: number): Promise<void> {
+    let emptyInARow = 0;
+    let backoffMs = this.options.errorBackoffMs;
+    while (!this.stopRequested) {
+      const topic = this.nextTopic();
+      this.busyWorkers += 1;
+      let claimed = 0;
+      let trouble = false;
+      try {
+        const result = await runBatch(this.deps, topic);
+        claimed = result.claimed;
+        trouble = result.released > 0;
+      } catch (err) {
+        trouble = true;
+        this.logger.error({ worker, topic: topic.name, err }, `batch abandoned: ${errorMessage(err)}`);
+      } finally {
+        this.busyWorkers -= 1;
+      }
+      if (trouble) {
+        emptyInARow = 0;
+        await this.sleeper.sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, MAX_ERROR_BACKOFF_MS);
+        continue;
+      }
+      backoffMs = this.options.errorBackoffMs;
+      if (claimed > 0) {
+        emptyInARow = 0;
+        continue;
+      }
+      emptyInARow += 1;
+      if (emptyInARow < this.options.topics.length) continue;
+      // A full round of empty claims: one pass done.
+      emptyInARow = 0;
+      safely(() => this.deps.observer.passFinished());
+      if (this.options.exitWhenIdle && this.busyWorkers === 0) {
+        this.stopRequested = true;
+        this.sleeper.wakeAll();
+        this.idleResolve?.();
+        break;
+      }
+      await this.sleeper.sleep(this.options.pollIntervalMs);
+    }
+  }
+}
