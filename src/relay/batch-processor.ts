@@ -53,9 +53,16 @@ interface RowWork {
  */
 export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<BatchResult> {
   const timer = phaseTimer(deps.observer);
-  const batch = await deps.store.claim(topic.name, deps.batchSize, deps.publishDelayMs);
+  let batch: ClaimedBatch | null;
+  try {
+    batch = await deps.store.claim(topic.name, deps.batchSize, deps.publishDelayMs);
+  } finally {
+    // Liveness counts attempts, not successes: a loop that keeps trying while Postgres is down is
+    // alive (readiness reports the outage); only a wedged loop stops reporting.
+    safely(() => deps.observer.claimFinished(topic.name));
+  }
   timer('claim');
-  safely(() => deps.observer.claimFinished(topic.name, batch?.rows.length ?? 0));
+  if (batch !== null) safely(() => deps.observer.batchClaimed(topic.name, batch.rows.length));
   if (batch === null) return EMPTY;
   try {
     const work = batch.rows.map((row): RowWork => ({ row, messages: [], error: undefined, first: 0 }));

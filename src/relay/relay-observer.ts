@@ -6,8 +6,10 @@
 export type BatchPhase = 'claim' | 'load' | 'produce' | 'mark';
 
 export interface RelayObserver {
-  /** A claim attempt finished (with or without rows): the liveness heartbeat. */
-  claimFinished(topic: string, rows: number): void;
+  /** A claim attempt finished (with rows, without, or failed): the liveness heartbeat. */
+  claimFinished(topic: string): void;
+  /** A claim returned rows: the batch size. */
+  batchClaimed(topic: string, rows: number): void;
   phaseFinished(phase: BatchPhase, seconds: number): void;
   rowsPublished(topic: string, latenciesSeconds: readonly number[]): void;
   rowsFailed(topic: string, errorClasses: readonly string[]): void;
@@ -20,6 +22,7 @@ export interface RelayObserver {
 
 export const NOOP_OBSERVER: RelayObserver = {
   claimFinished: () => undefined,
+  batchClaimed: () => undefined,
   phaseFinished: () => undefined,
   rowsPublished: () => undefined,
   rowsFailed: () => undefined,
