@@ -30,8 +30,27 @@ const TOPIC_CODES = new Set<number>(
 
 const NAMES = new Map<number, string>(Object.entries(ERR).map(([name, code]) => [code, name]));
 
+/**
+ * Delivery reports carry only librdkafka's error text (node-rdkafka turns it into code -1), so the
+ * code is recovered from the text for the errors whose handling differs.
+ */
+const CODES_BY_TEXT: ReadonlyArray<[RegExp, string]> = [
+  [/message size too large/i, 'ERR_MSG_SIZE_TOO_LARGE'],
+  [/message batch larger than configured server segment size|record list too large/i, 'ERR_RECORD_LIST_TOO_LARGE'],
+  [/message timed out/i, 'ERR__MSG_TIMED_OUT'],
+  [/unknown topic or partition/i, 'ERR_UNKNOWN_TOPIC_OR_PART'],
+  [/topic authorization failed/i, 'ERR_TOPIC_AUTHORIZATION_FAILED'],
+  [/not enough in-sync replicas/i, 'ERR_NOT_ENOUGH_REPLICAS'],
+  [/all broker connections are down/i, 'ERR__ALL_BROKERS_DOWN'],
+];
+
 export function kafkaCode(err: unknown): number | undefined {
   const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'number' && code !== -1) return code;
+  const text = String((err as { message?: unknown } | null)?.message ?? '');
+  for (const [pattern, name] of CODES_BY_TEXT) {
+    if (pattern.test(text)) return ERR[name];
+  }
   return typeof code === 'number' ? code : undefined;
 }
 

@@ -76,7 +76,7 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<Bat
       }
       return (await deps.publisher.enqueueAll(messages)).settled;
     });
-    const outcomes = await settled;
+    const outcomes = await isolateTooLarge(deps, work, await settled);
     timer('produce');
     const result = await mark(deps, topic, batch, work, outcomes);
     await batch.commit();
@@ -87,6 +87,26 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<Bat
     safely(() => deps.observer.batchAbandoned(topic.name, errorMessage(err)));
     throw err;
   }
+}
+
+/**
+ * The broker's max.message.bytes applies to a whole record batch, so one oversized message makes
+ * librdkafka's batch fail for every message in it. Messages that failed that way are sent again one
+ * at a time: the ones that fit go through, only the truly oversized ones keep MESSAGE_TOO_LARGE.
+ */
+async function isolateTooLarge(deps: BatchDeps, work: readonly RowWork[], outcomes: DeliveryOutcome[]): Promise<DeliveryOutcome[]> {
+  const retry = outcomes.flatMap((o, i) => (o?.code === 'MESSAGE_TOO_LARGE' ? [i] : []));
+  if (retry.length === 0) return outcomes;
+  const messages = work.flatMap((w) => w.messages);
+  const result = [...outcomes];
+  for (const i of retry) {
+    const message = messages[i];
+    if (message === undefined) continue;
+    const [outcome] = await (await deps.publisher.enqueueAll([message])).settled;
+    result[i] = outcome ?? null;
+  }
+  deps.logger.info({ messages: retry.length }, 'resent messages of a record batch the broker refused as too large, one by one');
+  return result;
 }
 
 async function loadAndPlan(deps: BatchDeps, topic: TopicConfig, work: RowWork[]): Promise<void> {
