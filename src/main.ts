@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import type { CliArgs } from './cli/args';
 import { loadSettings, type Settings } from './config/settings';
 import { loadTopicsFile } from './config/topics-file';
@@ -10,12 +11,18 @@ import { KafkaPublisher } from './kafka/publisher';
 import { producerConfig } from './kafka/librdkafka-config';
 import { handleSignals } from './lifecycle/signals';
 import { ShutdownCoordinator } from './lifecycle/shutdown';
+import { BacklogPoller } from './observability/backlog-poller';
+import { CompatHealthFile } from './observability/compat-health-file';
+import { DatabaseProbe } from './observability/database-probe';
+import { HealthMonitor } from './observability/health';
+import { HttpServer } from './observability/http-server';
 import { createLogger } from './observability/logger';
+import { RelayMetrics, readBuildInfo } from './observability/metrics';
+import { fanOut } from './observability/observer-fanout';
 import { OutboxStore } from './postgres/outbox-store';
 import { qualifiedTable } from './postgres/outbox-sql';
 import { createPool, redactUrl } from './postgres/pool';
 import { SerializerLoader } from './postgres/serializer-loader';
-import { NOOP_OBSERVER } from './relay/relay-observer';
 import { RelayLoop } from './relay/relay-loop';
 import { SerialLock } from './relay/serial-lock';
 
@@ -46,22 +53,34 @@ function jitterRandom(): number {
 export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const { settings, topics } = loadConfiguration(args, env);
   const logger = createLogger(settings.log);
+  const topicNames = topics.topics.map((t) => t.name);
+  const registry = new Registry();
+  const metrics = new RelayMetrics(registry, { topics: topicNames, buildInfo: readBuildInfo() });
   const pool = createPool(settings.database);
+  metrics.observePool(pool);
   // Idle pool clients can lose their server (Postgres restart); log, never crash.
   pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'idle PostgreSQL connection lost'));
   const shutdown = new ShutdownCoordinator(logger, settings.relay.shutdownGraceMs);
   const publisher = new KafkaPublisher({
     config: producerConfig(settings.kafka),
     metadataRefreshMs: settings.kafka.metadataRefreshMs,
+    onStats: (stats) => metrics.recordKafkaStats(stats),
     onFatal: (err) => {
       logger.fatal({ err }, 'Kafka producer failed fatally; restarting is required');
       void shutdown.shutdown('fatal producer error').then(() => process.exit(1));
     },
   });
-  const store = new OutboxStore(pool, qualifiedTable(settings.database.schema, settings.database.table));
+  metrics.observePublisher(publisher);
+  const table = qualifiedTable(settings.database.schema, settings.database.table);
+  const store = new OutboxStore(pool, table);
   const loader = new SerializerLoader(pool, topics);
 
   await startDependencies(logger, settings, pool, loader, publisher);
+
+  const databaseProbe = new DatabaseProbe(pool, { intervalMs: settings.health.readinessIntervalMs }, logger);
+  const health = new HealthMonitor({ livenessTimeoutMs: settings.health.livenessTimeoutMs, database: databaseProbe, kafka: publisher });
+  const compatFile = settings.health.compatFile ? new CompatHealthFile({ dir: settings.health.compatFileDir }, logger) : undefined;
+  const backlogPoller = new BacklogPoller(pool, { table, topics: topicNames, intervalMs: settings.metrics.backlogIntervalMs }, metrics, logger);
 
   const retryPolicy: RetryPolicy = settings.retry;
   const loop = new RelayLoop(
@@ -72,7 +91,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
       retryPolicy,
       random: jitterRandom,
       logger,
-      observer: NOOP_OBSERVER,
+      observer: fanOut(metrics, health, compatFile ?? {}),
       orderLock: new SerialLock(),
       batchSize: settings.relay.batchSize,
       publishDelayMs: settings.relay.publishDelayMs,
@@ -86,11 +105,23 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
     },
     logger,
   );
+  const http = new HttpServer(settings.http, registry, health, logger);
+  // Drain: the loop finishes its batches (/metrics and /healthz keep answering meanwhile). Release:
+  // what uses the pool stops before the pool ends; the HTTP server closes last.
   shutdown.onDrain({ name: 'relay loop', stop: () => loop.stop() });
+  shutdown.onRelease({ name: 'compatibility health file', stop: () => compatFile?.stop() ?? Promise.resolve() });
+  shutdown.onRelease({ name: 'backlog poller', stop: () => backlogPoller.stop() });
+  shutdown.onRelease({ name: 'readiness probe', stop: () => databaseProbe.stop() });
   shutdown.onRelease({ name: 'kafka producer', stop: () => publisher.stop() });
   shutdown.onRelease({ name: 'postgres pool', stop: () => pool.end() });
+  shutdown.onRelease({ name: 'http server', stop: () => http.stop() });
 
+  // Listen before the first claim: a taken port fails the start while no batch is in flight.
+  await http.start();
   loop.start();
+  health.markStarted();
+  databaseProbe.start();
+  backlogPoller.start();
   logger.info(
     { topics: topics.topics.map((t) => t.name), workers: settings.relay.maxInflightBatches, batchSize: settings.relay.batchSize },
     'relay running',

@@ -238,5 +238,25 @@ export const settingsSchema = {
       default: false,
       env: 'HEALTH_COMPAT_FILE',
     },
+    compatFileDir: {
+      doc: 'Directory of the compatibility health file (health.compatFile); the Ruby worker\'s probes look in /tmp.',
+      format: String,
+      default: '/tmp',
+      env: 'HEALTH_COMPAT_FILE_DIR',
+    },
+    readinessIntervalMs: {
+      doc: 'How often /readyz checks PostgreSQL (SELECT 1), in ms (minimum 100); /readyz answers from the last check.',
+      format: 'nat',
+      default: 5000,
+      env: 'HEALTH_READINESS_INTERVAL_MS',
+    },
+  },
+  metrics: {
+    backlogIntervalMs: {
+      doc: 'How often the pending-rows and outbox-table gauges are refreshed by a query, in ms (minimum 100); never per scrape.',
+      format: 'nat',
+      default: 15000,
+      env: 'METRICS_BACKLOG_INTERVAL_MS',
+    },
   },
 };

@@ -39,7 +39,8 @@ export interface Settings {
   };
   retry: { baseSeconds: number; maxDelaySeconds: number; jitterRatio: number; maxAttempts: number };
   http: { port: number; host: string };
-  health: { livenessTimeoutMs: number; compatFile: boolean };
+  health: { livenessTimeoutMs: number; compatFile: boolean; compatFileDir: string; readinessIntervalMs: number };
+  metrics: { backlogIntervalMs: number };
 }
 
 export interface LoadSettingsOptions {

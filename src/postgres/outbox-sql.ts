@@ -12,6 +12,8 @@
  */
 
 export interface OutboxStatements {
+  /** Opens a claim's transaction (one round trip, simple protocol). */
+  readonly beginClaim: string;
   readonly claim: { name: string; text: string };
   readonly markPublished: { name: string; text: string };
   readonly markFailed: { name: string; text: string };
@@ -26,12 +28,21 @@ export function qualifiedTable(schema: string, table: string): string {
 
 export function outboxStatements(table: string): OutboxStatements {
   return {
+    // The planner's statistics describe the whole table, mostly published history, so with a
+    // backlog it may prefer the gem's published_at or created_at index plus a sort, which reads the
+    // whole backlog (or history) for every claim. Within the claim's transaction only, sorting,
+    // sequential and bitmap scans are priced out: the one sort-free plan left is the walk of the
+    // partial index. SET LOCAL ends with the transaction; other statements are unaffected.
+    beginClaim: 'BEGIN; SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off',
     claim: {
       name: 'dionysus_relay_claim',
       // One topic per claim, oldest rows first. The predicate repeats the partial index's
-      // `published_at IS NULL` and orders by its columns (topic = $1, created_at), so the planner
-      // walks index_dionysus_outboxes_publishing_idx and stops after $3 rows instead of sorting the
-      // backlog; rows waiting for a retry are filtered while walking. The delay is the gem's
+      // `published_at IS NULL` and the ORDER BY is exactly its key (topic, created_at), so the
+      // planner walks index_dionysus_outboxes_publishing_idx and stops after $3 rows: no sort, no
+      // published row read (test/integration/postgres/claim-plan.test.ts guards this). Adding `id`
+      // as a tie-breaker would force an incremental sort over every row sharing a created_at (a bulk
+      // insert shares one); equal keys already come in heap order, i.e. insertion order for an
+      // append-only table. Rows waiting for a retry are filtered while walking. The delay is the gem's
       // intended one (`created_at <= now - delay`; the gem's own query had the sign wrong).
       // FOR UPDATE SKIP LOCKED: rows another relay (or another batch of ours) holds are skipped,
       // never waited for; the locks last until this batch's transaction commits its marks, so a
@@ -43,7 +54,7 @@ export function outboxStatements(table: string): OutboxStatements {
                 AND topic = $1
                 AND created_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => $2::float8 / 1000)
                 AND (retry_at IS NULL OR retry_at <= (now() AT TIME ZONE 'UTC'))
-              ORDER BY created_at, id
+              ORDER BY topic, created_at
               LIMIT $3
               FOR UPDATE SKIP LOCKED`,
     },

@@ -100,7 +100,7 @@ export class OutboxStore {
       });
     }
     try {
-      await client.query('BEGIN');
+      await client.query(this.sql.beginClaim);
       const result = await client.query({
         name: this.sql.claim.name,
         text: this.sql.claim.text,

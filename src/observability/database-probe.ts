@@ -1,0 +1,95 @@
+import type { Logger } from 'pino';
+import { errorMessage } from '../errors';
+import type { CheckResult } from './health';
+
+/** A probe query slower than this counts as "PostgreSQL is not answering". */
+export const DATABASE_PROBE_TIMEOUT_MS = 3000;
+/** Floor of the probe interval, so a 0 in the settings cannot turn into a hot loop. */
+export const MIN_PROBE_INTERVAL_MS = 100;
+
+export interface DatabaseProbeOptions {
+  readonly intervalMs: number;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Readiness's view of PostgreSQL: `SELECT 1` through the relay's pool every `intervalMs`, so a
+ * burst of /readyz requests costs nothing and the answer follows an outage and its recovery
+ * without a restart. At most one probe query is in flight; one that outlives the timeout marks
+ * the database down while it keeps waiting.
+ */
+export class DatabaseProbe {
+  private current: CheckResult = { ok: false, detail: 'not checked yet' };
+  private checked = false;
+  private timer: NodeJS.Timeout | undefined;
+  private inflight: Promise<void> | undefined;
+  private started = false;
+  private stopped = false;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly pool: { query(text: string): Promise<unknown> },
+    private readonly options: DatabaseProbeOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  status(): CheckResult {
+    return this.current;
+  }
+
+  /** Checks at once, then every interval. */
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    void this.tick();
+  }
+
+  /** Idempotent, safe before start; waits for a probe in flight (it uses the pool). */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopped = true;
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = undefined;
+      await this.inflight;
+    })();
+    return this.stopping;
+  }
+
+  /** One check now (unless one is in flight); resolves when it is decided. */
+  async check(): Promise<void> {
+    if (this.inflight !== undefined) return;
+    const timeoutMs = this.options.timeoutMs ?? DATABASE_PROBE_TIMEOUT_MS;
+    let timeout: NodeJS.Timeout | undefined;
+    const query = this.pool.query('SELECT 1').then(
+      () => ({ ok: true, detail: 'SELECT 1 answered' }),
+      (err: unknown) => ({ ok: false, detail: `SELECT 1 failed: ${errorMessage(err)}` }),
+    );
+    this.inflight = query.then(() => {
+      this.inflight = undefined;
+    });
+    const timedOut = new Promise<CheckResult>((resolve) => {
+      timeout = setTimeout(() => resolve({ ok: false, detail: `SELECT 1 did not answer within ${timeoutMs} ms` }), timeoutMs);
+    });
+    const result = await Promise.race([query, timedOut]);
+    clearTimeout(timeout);
+    this.update(result);
+    // A late answer after a timeout still counts: the database is back.
+    if (!result.ok) void query.then((late) => late.ok && this.update(late));
+  }
+
+  private update(result: CheckResult): void {
+    // Log transitions, and a first check that fails; a first success is the expected start.
+    if (this.checked ? result.ok !== this.current.ok : !result.ok) {
+      if (result.ok) this.logger.info('PostgreSQL answers again: ready');
+      else this.logger.warn({ detail: result.detail }, 'PostgreSQL does not answer: not ready');
+    }
+    this.current = result;
+    this.checked = true;
+  }
+
+  private async tick(): Promise<void> {
+    await this.check();
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), Math.max(MIN_PROBE_INTERVAL_MS, this.options.intervalMs));
+  }
+}

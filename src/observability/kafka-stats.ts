@@ -1,0 +1,54 @@
+/**
+ * Reads the few numbers the relay exports from librdkafka's statistics JSON (emitted every
+ * `statistics.interval.ms`, see librdkafka's STATISTICS.md). Pure: the blob is untrusted input,
+ * so anything missing or of the wrong type is skipped rather than reported as 0.
+ */
+
+export interface BrokerRtt {
+  /** librdkafka's broker name, e.g. `kafka-1:9092/1`; bounded by the cluster's brokers. */
+  readonly broker: string;
+  readonly seconds: number;
+}
+
+export interface KafkaStatsSummary {
+  /** Top-level `msg_cnt`: messages in the producer's local queues (not yet acknowledged). */
+  readonly queueMessages: number | undefined;
+  /** `brokers.*.rtt.avg` (µs) in seconds, for real brokers that measured at least one request. */
+  readonly brokerRtt: readonly BrokerRtt[];
+}
+
+const MICROSECONDS_PER_SECOND = 1_000_000;
+
+/** Broker entries that are not network brokers: internal (`:0/internal`) and logical ones. */
+const NON_NETWORK_SOURCES = new Set(['internal', 'logical']);
+
+export function summarizeKafkaStats(stats: unknown): KafkaStatsSummary {
+  if (!isRecord(stats)) return { queueMessages: undefined, brokerRtt: [] };
+  const queueMessages = finiteNumber(stats['msg_cnt']);
+  const brokerRtt: BrokerRtt[] = [];
+  const brokers = stats['brokers'];
+  if (isRecord(brokers)) {
+    for (const [key, entry] of Object.entries(brokers)) {
+      if (!isRecord(entry)) continue;
+      const source = entry['source'];
+      if (typeof source === 'string' && NON_NETWORK_SOURCES.has(source)) continue;
+      const rtt = entry['rtt'];
+      if (!isRecord(rtt)) continue;
+      const avg = finiteNumber(rtt['avg']);
+      const samples = finiteNumber(rtt['cnt']);
+      // No request in the window: librdkafka reports avg 0, which is "unknown", not "instant".
+      if (avg === undefined || samples === undefined || samples <= 0) continue;
+      const name = typeof entry['name'] === 'string' ? entry['name'] : key;
+      brokerRtt.push({ broker: name, seconds: avg / MICROSECONDS_PER_SECOND });
+    }
+  }
+  return { queueMessages, brokerRtt };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function finiteNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { outboxStatements } from '../../../src/postgres/outbox-sql';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database';
+
+// The claim must walk the partial publishing index and stop after the batch, however large the
+// published history and whatever the planner's statistics say about the gem's seven other indexes.
+// This test fails if the plan regresses to a sequential scan, another index, or a sort.
+
+let db: TestDatabase;
+const HISTORY = 300_000;
+
+interface PlanNode {
+  'Node Type': string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+function nodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+}
+
+before(async () => {
+  db = await createTestDatabase('plan');
+  // A large published history spread over three topics, then a backlog in one of them; the
+  // history makes index_dionysus_outboxes_on_topic and ..._on_created_at look attractive.
+  await db.query(
+    `INSERT INTO dionysus_outboxes (resource_class, resource_id, event_name, topic, published_at, created_at, updated_at)
+     SELECT 'User', g::text, 'user_updated', 'plan_t' || (g % 3),
+            now() - interval '1 day' + g * interval '1 ms', now() - interval '2 days' + g * interval '1 ms', now()
+       FROM generate_series(1, ${HISTORY}) g`,
+  );
+  await db.query(
+    `INSERT INTO dionysus_outboxes (resource_class, resource_id, event_name, topic, created_at, updated_at)
+     SELECT 'User', g::text, 'user_updated', 'plan_t1', now() AT TIME ZONE 'UTC', now() FROM generate_series(1, 5000) g`,
+  );
+  await db.query('ANALYZE dionysus_outboxes');
+});
+
+after(async () => {
+  await db.drop();
+});
+
+for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+  test(`the claim walks the partial publishing index without sorting (${mode})`, async () => {
+    const statements = outboxStatements('dionysus_outboxes');
+    const client = await db.pool.connect();
+    try {
+      await client.query(`SET plan_cache_mode = ${mode}`);
+      await client.query(statements.beginClaim);
+      await client.query(`PREPARE claim_probe(text, float8, int) AS ${statements.claim.text}`);
+      const result = await client.query(`EXPLAIN (FORMAT JSON) EXECUTE claim_probe('plan_t1', 0, 500)`);
+      await client.query('DEALLOCATE claim_probe');
+      await client.query('ROLLBACK');
+      const plan = (result.rows[0] as { 'QUERY PLAN': Array<{ Plan: PlanNode }> })['QUERY PLAN'][0]?.Plan;
+      assert.ok(plan);
+      const all = nodes(plan);
+      const types = all.map((n) => n['Node Type']);
+      assert.ok(
+        all.some((n) => n['Node Type'] === 'Index Scan' && n['Index Name'] === 'index_dionysus_outboxes_publishing_idx'),
+        `plan: ${JSON.stringify(plan)}`,
+      );
+      assert.ok(!types.includes('Seq Scan'), `no sequential scan: ${types.join(' > ')}`);
+      assert.ok(!types.some((t) => t.includes('Sort')), `no sort: ${types.join(' > ')}`);
+      assert.ok(!types.includes('Bitmap Heap Scan'), `no bitmap scan: ${types.join(' > ')}`);
+    } finally {
+      client.release();
+    }
+  });
+}
