@@ -91,7 +91,11 @@ export function planRow(ctx: RowContext): RowPlan {
   }
   const value = encodeEnvelope(row.eventName, row.resourceClass, record);
   const key = messageKey(row.resourceClass, row.resourceId);
-  const partitionKey = resolvePartitionKey(row.partitionKey, record, ctx.partitionKeyAttribute);
+  // The gem rebuilds a vanished record from its id alone, so any other attribute is nil → "0".
+  const partitionKey =
+    ctx.record === undefined && ctx.partitionKeyAttribute !== 'id' && (row.partitionKey === null || row.partitionKey === '')
+      ? '0'
+      : resolvePartitionKey(row.partitionKey, record, ctx.partitionKeyAttribute);
   const topics = ctx.genesisReplica ? [ctx.topicName, ctx.topicName + GENESIS_SUFFIX] : [ctx.topicName];
   return {
     kind: 'send',

@@ -13,6 +13,8 @@
 // almost never matches.
 
 /** Raised when a value cannot be represented the way the Ruby side would have sent it. */
+import { RawJson } from './ruby-numbers';
+
 export class EncodingError extends Error {
   /** Where the offending value sits, e.g. `data[0].avatar`; `` (empty) for the root value. */
   readonly path: string;
@@ -150,6 +152,7 @@ class Encoder {
     if (value === null) return 'null';
     const obj = value as object;
     if (obj instanceof Date) return encodeDate(obj);
+    if (obj instanceof RawJson) return obj.json;
     if (Array.isArray(obj)) return this.encodeContainer(obj, true);
     if (isBinary(obj)) return this.fail('binary data (bytea) is not supported in messages');
     if (obj instanceof Map || obj instanceof Set || obj instanceof WeakMap || obj instanceof WeakSet) {

@@ -4,17 +4,21 @@
  * so anything missing or of the wrong type is skipped rather than reported as 0.
  */
 
-export interface BrokerRtt {
+export interface BrokerStats {
   /** librdkafka's broker name, e.g. `kafka-1:9092/1`; bounded by the cluster's brokers. */
   readonly broker: string;
-  readonly seconds: number;
+  /**
+   * `rtt.avg` (µs) in seconds; undefined when no request was answered in the window (librdkafka
+   * then reports avg 0, which means "unknown", not "instant": an idle producer sends nothing).
+   */
+  readonly rttSeconds: number | undefined;
 }
 
 export interface KafkaStatsSummary {
   /** Top-level `msg_cnt`: messages in the producer's local queues (not yet acknowledged). */
   readonly queueMessages: number | undefined;
-  /** `brokers.*.rtt.avg` (µs) in seconds, for real brokers that measured at least one request. */
-  readonly brokerRtt: readonly BrokerRtt[];
+  /** The network brokers the producer knows (internal and logical entries left out). */
+  readonly brokers: readonly BrokerStats[];
 }
 
 const MICROSECONDS_PER_SECOND = 1_000_000;
@@ -23,26 +27,24 @@ const MICROSECONDS_PER_SECOND = 1_000_000;
 const NON_NETWORK_SOURCES = new Set(['internal', 'logical']);
 
 export function summarizeKafkaStats(stats: unknown): KafkaStatsSummary {
-  if (!isRecord(stats)) return { queueMessages: undefined, brokerRtt: [] };
+  if (!isRecord(stats)) return { queueMessages: undefined, brokers: [] };
   const queueMessages = finiteNumber(stats['msg_cnt']);
-  const brokerRtt: BrokerRtt[] = [];
+  const result: BrokerStats[] = [];
   const brokers = stats['brokers'];
   if (isRecord(brokers)) {
     for (const [key, entry] of Object.entries(brokers)) {
       if (!isRecord(entry)) continue;
       const source = entry['source'];
       if (typeof source === 'string' && NON_NETWORK_SOURCES.has(source)) continue;
-      const rtt = entry['rtt'];
-      if (!isRecord(rtt)) continue;
+      const rtt = isRecord(entry['rtt']) ? entry['rtt'] : {};
       const avg = finiteNumber(rtt['avg']);
       const samples = finiteNumber(rtt['cnt']);
-      // No request in the window: librdkafka reports avg 0, which is "unknown", not "instant".
-      if (avg === undefined || samples === undefined || samples <= 0) continue;
+      const measured = avg !== undefined && samples !== undefined && samples > 0;
       const name = typeof entry['name'] === 'string' ? entry['name'] : key;
-      brokerRtt.push({ broker: name, seconds: avg / MICROSECONDS_PER_SECOND });
+      result.push({ broker: name, rttSeconds: measured ? avg / MICROSECONDS_PER_SECOND : undefined });
     }
   }
-  return { queueMessages, brokerRtt };
+  return { queueMessages, brokers: result };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -65,6 +65,7 @@ export class RelayMetrics implements RelayObserver {
   private readonly topics: readonly string[];
   private pool: PoolCounts | undefined;
   private publisher: { readonly inflight: number } | undefined;
+  private lastRtt = new Map<string, number>();
 
   private readonly published: Counter<'topic'>;
   private readonly failed: Counter<'topic' | 'error_class'>;
@@ -131,7 +132,7 @@ export class RelayMetrics implements RelayObserver {
     this.kafkaQueue = new Gauge({ name: name('kafka_queue_messages'), help: "Messages in librdkafka's local producer queue (statistics msg_cnt).", registers });
     this.brokerRtt = new Gauge({
       name: name('kafka_broker_rtt_seconds'),
-      help: 'Average request round-trip time per broker over the last statistics window (librdkafka rtt.avg).',
+      help: 'Average request round-trip time per broker (librdkafka rtt.avg) over the last statistics window that measured one.',
       labelNames: ['broker'],
       registers,
     });
@@ -240,9 +241,16 @@ export class RelayMetrics implements RelayObserver {
   recordKafkaStats(stats: unknown): void {
     const summary = summarizeKafkaStats(stats);
     if (summary.queueMessages !== undefined) this.kafkaQueue.set(summary.queueMessages);
-    // Brokers without a measurement in this window drop out instead of showing a stale value.
+    // An idle producer measures nothing: keep each broker's last measured RTT; brokers librdkafka
+    // no longer knows drop out.
+    const known = new Map<string, number>();
+    for (const { broker, rttSeconds } of summary.brokers) {
+      const seconds = rttSeconds ?? this.lastRtt.get(broker);
+      if (seconds !== undefined) known.set(broker, seconds);
+    }
+    this.lastRtt = known;
     this.brokerRtt.reset();
-    for (const { broker, seconds } of summary.brokerRtt) this.brokerRtt.set({ broker }, seconds);
+    for (const [broker, seconds] of known) this.brokerRtt.set({ broker }, seconds);
   }
 
   /** The backlog poll's rows; configured topics missing from them have nothing pending. */

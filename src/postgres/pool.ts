@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Pool, type PoolConfig } from 'pg';
 import type { Settings } from '../config/settings';
-import { relayTypes } from './type-parsers';
 
 export type DatabaseSettings = Settings['database'];
 
@@ -25,7 +24,6 @@ export function createPool(settings: DatabaseSettings, applicationName = 'dionys
   const config: PoolConfig = {
     connectionString: settings.url,
     max: Math.max(settings.poolSize, 2),
-    types: relayTypes,
     application_name: applicationName,
     options,
     connectionTimeoutMillis: 10_000,

@@ -3,7 +3,7 @@ import type { IdType, ModelConfig, TopicsConfig } from '../config/topics-types';
 import { buildRecord, type RecordField, type SerializedRecord } from '../domain/message-builder';
 import { RelayError, errorMessage } from '../errors';
 import { isInfrastructureError, isStatementTimeout, sqlState } from './pg-errors';
-import { JSON_TYPE_OIDS } from './type-parsers';
+import { JSON_TYPE_OIDS, relayTypes } from './type-parsers';
 
 /** A model's serializer, resolved against the live database at start. */
 interface PreparedSerializer {
@@ -48,7 +48,7 @@ export class SerializerLoader {
         let problem: string | undefined;
         try {
           const serializer = await this.resolve(model, `dionysus_relay_serializer_${index}`);
-          const result = await this.pool.query({ text: serializer.text, values: [[]], rowMode: 'array' });
+          const result = await this.pool.query({ text: serializer.text, values: [[]], rowMode: 'array', types: relayTypes });
           if (result.fields.some((f) => f.name === 'id')) this.prepared.set(groupKey(topic.name, model.name), serializer);
           else problem = 'the serializer returns no `id` column (the record needs it, and rows are matched by it)';
         } catch (err) {
@@ -101,7 +101,9 @@ export class SerializerLoader {
   }
 
   private run(serializer: PreparedSerializer, ids: readonly string[]): Promise<QueryResult<unknown[]>> {
-    return this.pool.query<unknown[]>({ name: serializer.name, text: serializer.text, values: [ids], rowMode: 'array' });
+    // Rails-form parsers for serializer results only; the relay's own bookkeeping queries keep
+    // node-postgres' defaults.
+    return this.pool.query<unknown[]>({ name: serializer.name, text: serializer.text, values: [ids], rowMode: 'array', types: relayTypes });
   }
 
   private async resolve(model: ModelConfig, name: string): Promise<PreparedSerializer> {
