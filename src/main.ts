@@ -21,7 +21,8 @@ import { RelayMetrics, readBuildInfo } from './observability/metrics';
 import { fanOut } from './observability/observer-fanout';
 import { OutboxStore } from './postgres/outbox-store';
 import { qualifiedTable } from './postgres/outbox-sql';
-import { createPool, redactUrl } from './postgres/pool';
+import { NotifyListener } from './postgres/notify-listener';
+import { connectionConfig, createPool, redactUrl } from './postgres/pool';
 import { SerializerLoader } from './postgres/serializer-loader';
 import { RelayLoop } from './relay/relay-loop';
 import { SerialLock } from './relay/serial-lock';
@@ -105,10 +106,14 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
     },
     logger,
   );
+  const listener = settings.relay.listenNotify
+    ? new NotifyListener(connectionConfig(settings.database, 'dionysus-relay-listen'), () => loop.wake(), logger)
+    : undefined;
   const http = new HttpServer(settings.http, registry, health, logger);
   // Drain: the loop finishes its batches (/metrics and /healthz keep answering meanwhile). Release:
   // what uses the pool stops before the pool ends; the HTTP server closes last.
   shutdown.onDrain({ name: 'relay loop', stop: () => loop.stop() });
+  shutdown.onRelease({ name: 'LISTEN connection', stop: () => listener?.stop() ?? Promise.resolve() });
   shutdown.onRelease({ name: 'compatibility health file', stop: () => compatFile?.stop() ?? Promise.resolve() });
   shutdown.onRelease({ name: 'backlog poller', stop: () => backlogPoller.stop() });
   shutdown.onRelease({ name: 'readiness probe', stop: () => databaseProbe.stop() });
@@ -119,6 +124,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   // Listen before the first claim: a taken port fails the start while no batch is in flight.
   await http.start();
   loop.start();
+  await listener?.start();
   health.markStarted();
   databaseProbe.start();
   backlogPoller.start();

@@ -166,6 +166,12 @@ export const settingsSchema = {
       default: 200,
       env: 'RELAY_POLL_INTERVAL_MS',
     },
+    listenNotify: {
+      doc: 'LISTEN for the optional insert trigger (migrate --with notify_trigger) to publish without waiting for the poll; needs a direct or session-pooled connection.',
+      format: Boolean,
+      default: true,
+      env: 'RELAY_LISTEN_NOTIFY',
+    },
     publishDelayMs: {
       doc: 'Publish a row only this long after its created_at (the gem\'s intended delay), in ms.',
       format: 'nat',

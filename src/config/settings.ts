@@ -33,6 +33,7 @@ export interface Settings {
     batchSize: number;
     maxInflightBatches: number;
     pollIntervalMs: number;
+    listenNotify: boolean;
     publishDelayMs: number;
     shutdownGraceMs: number;
     errorBackoffMs: number;

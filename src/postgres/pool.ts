@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Pool, type PoolConfig } from 'pg';
+import { Pool, type ClientConfig } from 'pg';
 import type { Settings } from '../config/settings';
 
 export type DatabaseSettings = Settings['database'];
@@ -15,25 +15,32 @@ export type DatabaseSettings = Settings['database'];
  * Not for transaction-pooling PgBouncer (startup options and prepared statements need a session).
  */
 export function createPool(settings: DatabaseSettings, applicationName = 'dionysus-relay'): Pool {
+  return new Pool({
+    ...connectionConfig(settings, applicationName),
+    max: Math.max(settings.poolSize, 2),
+    idleTimeoutMillis: 30_000,
+  });
+}
+
+/** Connection settings shared by the pool and the LISTEN connection. */
+export function connectionConfig(settings: DatabaseSettings, applicationName: string): ClientConfig {
   const options = [
     '-c TimeZone=UTC',
     `-c statement_timeout=${settings.statementTimeoutMs}`,
     `-c idle_in_transaction_session_timeout=${settings.idleInTransactionTimeoutMs}`,
     `-c search_path=${settings.schema.replace(/[^A-Za-z0-9_]/g, '')},public`,
   ].join(' ');
-  const config: PoolConfig = {
+  const config: ClientConfig = {
     connectionString: settings.url,
-    max: Math.max(settings.poolSize, 2),
     application_name: applicationName,
     options,
     connectionTimeoutMillis: 10_000,
-    idleTimeoutMillis: 30_000,
     keepAlive: true,
   };
   if (settings.sslCaFile !== '') {
     config.ssl = { ca: readFileSync(settings.sslCaFile, 'utf8'), rejectUnauthorized: true };
   }
-  return new Pool(config);
+  return config;
 }
 
 /** The URL with its password replaced, for logs and errors. */

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { baseRelayEnv, cliPath, startRelay, writeTopicsFile, type RelayProcess } from '../../helpers/relay-process';
+
+// With the optional insert trigger, a committed row wakes a sleeping relay at once. The poll
+// interval is set to ten minutes, so a row published within the test's deadline can only have been
+// found because of the NOTIFY.
+
+let db: TestDatabase;
+let relay: RelayProcess | undefined;
+const namespace = uniqueNamespace('notify');
+const topic = `${namespace}_users`;
+
+before(async () => {
+  db = await createTestDatabase('notify');
+  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
+  await createTopic(topic, 1);
+  const migrate = spawnSync(process.execPath, [cliPath(), 'migrate', '--with', 'notify_trigger'], {
+    env: baseRelayEnv(db.relayEnv()),
+    encoding: 'utf8',
+  });
+  assert.equal(migrate.status, 0, migrate.stderr);
+  assert.match(migrate.stdout, /applied optional\/notify_trigger/);
+});
+
+after(async () => {
+  relay?.kill('SIGKILL');
+  await relay?.exited;
+  await deleteTopics([topic]);
+  await db.drop();
+});
+
+test('a committed outbox row wakes the relay through LISTEN/NOTIFY', async () => {
+  const topicsFile = writeTopicsFile(`
+namespace: ${namespace}
+topics:
+  users:
+    partition_key: id
+    models:
+      User:
+        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
+`);
+  relay = startRelay(['run', '--topics', topicsFile], { ...db.relayEnv(), RELAY_POLL_INTERVAL_MS: '600000', LOG_LEVEL: 'debug' });
+  await relay.waitForLog('relay running');
+  // Let every worker finish its first empty round and fall asleep for the long poll interval.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+
+  await db.query(`INSERT INTO users VALUES (1, 'Dionysus')`);
+  await insertOutboxRow(db, { resourceClass: 'User', resourceId: 1, event: 'user_created', topic });
+
+  const [message] = await consumeAll(topic, 1, { timeoutMs: 30_000 });
+  assert.equal(message?.key, 'User:1');
+  relay.kill('SIGTERM');
+  assert.equal(await relay.exited, 0, relay.output());
+});
