@@ -12,7 +12,7 @@ import {
 
 const ROOT_KEYS = ['namespace', 'defaults', 'topics'] as const;
 const DEFAULTS_KEYS = ['partition_key'] as const;
-const TOPIC_KEYS = ['partition_key', 'genesis_replica', 'models'] as const;
+const TOPIC_KEYS = ['partition_key', 'genesis_replica', 'coalesce', 'models'] as const;
 const MODEL_KEYS = ['sql', 'view', 'id_type', 'partition_key'] as const;
 const ID_TYPES: readonly IdType[] = ['integer', 'uuid', 'string'];
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -125,6 +125,7 @@ class Walker {
     this.checkKeys(node, path, TOPIC_KEYS);
     const partitionKey = this.optionalString(['topics', key, 'partition_key'], `${path}.partition_key`, defaultPartitionKey);
     const genesisReplica = this.optionalBoolean(['topics', key, 'genesis_replica'], `${path}.genesis_replica`, false);
+    const coalesce = this.optionalBoolean(['topics', key, 'coalesce'], `${path}.coalesce`, false);
     const modelsNode = this.node(['topics', key, 'models']);
     if (!isMap(modelsNode) || modelsNode.items.length === 0) {
       this.fail(modelsNode ?? node, `${path}.models`, 'a topic needs at least one model (`models: {Model: {sql: ...}}`)');
@@ -137,7 +138,7 @@ class Walker {
       if (model) models.set(name, model);
     }
     const name = namespace === '' ? key : `${namespace}_${key}`;
-    return { key, name, genesisReplica, models };
+    return { key, name, genesisReplica, coalesce, models };
   }
 
   private model(topicKey: string, name: string, keyNode: YamlNode, topicPartitionKey: string): ModelConfig | undefined {

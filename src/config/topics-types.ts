@@ -37,6 +37,8 @@ export interface TopicConfig {
   /** Full Kafka topic name, as written in dionysus_outboxes.topic (`dionysus_demo_users`). */
   readonly name: string;
   readonly genesisReplica: boolean;
+  /** Publish one message for several pending rows of the same resource and event in a batch. */
+  readonly coalesce: boolean;
   readonly models: ReadonlyMap<string, ModelConfig>;
 }
 

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { TopicConfig } from '../config/topics-types';
 import { GENESIS_SUFFIX } from '../config/topics-types';
 import { planRow, type OutgoingMessage } from '../domain/message-builder';
+import { coalesceRows } from '../domain/coalesce';
 import type { ClaimedRow } from '../domain/outbox-row';
 import { EncodingError } from '../domain/rails-json';
 import { decideRetry, type RetryPolicy } from '../domain/retry-schedule';
@@ -40,6 +41,8 @@ const EMPTY: BatchResult = { claimed: 0, published: 0, failed: 0, givenUp: 0, re
 /** Per-row state while a batch is being worked on. */
 interface RowWork {
   readonly row: ClaimedRow;
+  /** Set when duplicate coalescing lets another row of the batch publish for this one. */
+  coalescedInto: RowWork | undefined;
   messages: readonly OutgoingMessage[];
   error: RelayError | undefined;
   /** Index of the row's first message in the batch's message list. */
@@ -65,7 +68,13 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<Bat
   if (batch !== null) safely(() => deps.observer.batchClaimed(topic.name, batch.rows.length));
   if (batch === null) return EMPTY;
   try {
-    const work = batch.rows.map((row): RowWork => ({ row, messages: [], error: undefined, first: 0 }));
+    const work = batch.rows.map((row): RowWork => ({ row, coalescedInto: undefined, messages: [], error: undefined, first: 0 }));
+    if (topic.coalesce) {
+      coalesceRows(batch.rows).forEach((representative, i) => {
+        const w = work[i] as RowWork;
+        if (representative !== i) w.coalescedInto = work[representative];
+      });
+    }
     const settled = await deps.orderLock.run(async () => {
       await loadAndPlan(deps, topic, work);
       timer('load');
@@ -112,6 +121,7 @@ async function isolateTooLarge(deps: BatchDeps, work: readonly RowWork[], outcom
 async function loadAndPlan(deps: BatchDeps, topic: TopicConfig, work: RowWork[]): Promise<void> {
   const byModel = new Map<string, RowWork[]>();
   for (const w of work) {
+    if (w.coalescedInto !== undefined) continue;
     if (!topic.models.has(w.row.resourceClass)) {
       w.error = new RelayError(
         'UNKNOWN_MODEL',
@@ -176,9 +186,14 @@ async function mark(
   let released = 0;
   let givenUp = 0;
   const now = Date.now();
-  for (const w of work) {
+  const errorOf = (w: RowWork): RelayError | undefined => {
+    if (w.coalescedInto !== undefined) return errorOf(w.coalescedInto);
     let error = w.error;
     for (let i = 0; error === undefined && i < w.messages.length; i++) error = outcomes[w.first + i] ?? undefined;
+    return error;
+  };
+  for (const w of work) {
+    const error = errorOf(w);
     if (error === undefined) {
       published.push(w.row.id);
       latencies.push(Math.max(0, (now - w.row.createdAtMs) / 1000));

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { runUntilIdle, writeTopicsFile } from '../../helpers/relay-process';
+
+// Duplicate coalescing: five pending updates of one user publish one message with the latest
+// state, and all five rows are marked published. Another user's single row is unaffected.
+
+let db: TestDatabase;
+const namespace = uniqueNamespace('coal');
+const topic = `${namespace}_users`;
+
+before(async () => {
+  db = await createTestDatabase('coal');
+  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
+  await createTopic(topic, 1);
+});
+
+after(async () => {
+  await deleteTopics([topic]);
+  await db.drop();
+});
+
+test('five pending updates of one user publish one message, all five rows marked', async () => {
+  await db.query(`INSERT INTO users VALUES (1, 'v0'), (2, 'other')`);
+  for (let v = 1; v <= 5; v++) {
+    await db.query(`UPDATE users SET name = $1 WHERE id = 1`, [`v${v}`]);
+    await insertOutboxRow(db, { resourceClass: 'User', resourceId: 1, event: 'user_updated', topic });
+  }
+  await insertOutboxRow(db, { resourceClass: 'User', resourceId: 2, event: 'user_updated', topic });
+  const topicsFile = writeTopicsFile(`
+namespace: ${namespace}
+topics:
+  users:
+    partition_key: id
+    coalesce: true
+    models:
+      User:
+        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
+`);
+  const run = await runUntilIdle(topicsFile, db.relayEnv());
+  assert.equal(run.code, 0, run.output);
+
+  const messages = await consumeAll(topic, 2, { settleMs: 1500 });
+  assert.deepEqual(
+    messages.map((m) => m.value?.toString()),
+    [
+      '{"message":[{"event":"user_updated","model_name":"User","data":[{"id":1,"name":"v5","links":{}}]}]}',
+      '{"message":[{"event":"user_updated","model_name":"User","data":[{"id":2,"name":"other","links":{}}]}]}',
+    ],
+  );
+  const [counts] = await db.query<{ published: number; pending: number }>(
+    `SELECT count(*) FILTER (WHERE published_at IS NOT NULL)::int AS published, count(*) FILTER (WHERE published_at IS NULL)::int AS pending
+       FROM dionysus_outboxes`,
+  );
+  assert.deepEqual(counts, { published: 6, pending: 0 });
+});
