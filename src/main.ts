@@ -5,6 +5,7 @@ import type { CliArgs } from './cli/args';
 import { loadSettings, type Settings } from './config/settings';
 import { loadTopicsFile } from './config/topics-file';
 import type { TopicsConfig } from './config/topics-types';
+import { parseDuration } from './domain/duration';
 import { validateRetryPolicy, type RetryPolicy } from './domain/retry-schedule';
 import { RelayError, errorMessage } from './errors';
 import { KafkaPublisher } from './kafka/publisher';
@@ -25,6 +26,7 @@ import { NotifyListener } from './postgres/notify-listener';
 import { connectionConfig, createPool, redactUrl } from './postgres/pool';
 import { SerializerLoader } from './postgres/serializer-loader';
 import { RelayLoop } from './relay/relay-loop';
+import { OutboxRetention } from './relay/retention';
 import { SerialLock } from './relay/serial-lock';
 
 /** Settings and topics for any command: validated once, then trusted. */
@@ -37,6 +39,15 @@ export function loadConfiguration(args: CliArgs, env: NodeJS.ProcessEnv): { sett
   const retryProblems = validateRetryPolicy(settings.retry);
   if (retryProblems.length > 0) {
     throw new RelayError('CONFIG_INVALID', retryProblems.map((p) => `retry: ${p}`).join('\n'));
+  }
+  for (const key of ['olderThan', 'interval'] as const) {
+    const text = settings.retention[key];
+    if (text === '') continue;
+    try {
+      parseDuration(text);
+    } catch (err) {
+      throw new RelayError('CONFIG_INVALID', `retention.${key}: ${errorMessage(err)}`);
+    }
   }
   return { settings, topics: loadTopicsFile(settings.topics.file) };
 }
@@ -106,6 +117,14 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
     },
     logger,
   );
+  const retention =
+    settings.retention.olderThan === ''
+      ? undefined
+      : new OutboxRetention(
+          store,
+          { olderThanMs: parseDuration(settings.retention.olderThan), batchSize: settings.retention.batchSize, pauseMs: settings.retention.pauseMs },
+          logger,
+        );
   const listener = settings.relay.listenNotify
     ? new NotifyListener(connectionConfig(settings.database, 'dionysus-relay-listen'), () => loop.wake(), logger)
     : undefined;
@@ -113,6 +132,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   // Drain: the loop finishes its batches (/metrics and /healthz keep answering meanwhile). Release:
   // what uses the pool stops before the pool ends; the HTTP server closes last.
   shutdown.onDrain({ name: 'relay loop', stop: () => loop.stop() });
+  shutdown.onDrain({ name: 'retention', stop: () => retention?.stop() ?? Promise.resolve() });
   shutdown.onRelease({ name: 'LISTEN connection', stop: () => listener?.stop() ?? Promise.resolve() });
   shutdown.onRelease({ name: 'compatibility health file', stop: () => compatFile?.stop() ?? Promise.resolve() });
   shutdown.onRelease({ name: 'backlog poller', stop: () => backlogPoller.stop() });
@@ -125,6 +145,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   await http.start();
   loop.start();
   await listener?.start();
+  retention?.start(parseDuration(settings.retention.interval));
   health.markStarted();
   databaseProbe.start();
   backlogPoller.start();

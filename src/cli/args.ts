@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { describeSettings } from '../config/settings';
 
-export type Command = 'run' | 'migrate' | 'check' | 'help' | 'version';
+export type Command = 'run' | 'migrate' | 'check' | 'tombstone' | 'cleanup' | 'help' | 'version';
+type WorkCommand = Exclude<Command, 'help' | 'version'>;
 
 export interface CliArgs {
   command: Command;
@@ -12,6 +13,16 @@ export interface CliArgs {
   logLevel?: string | undefined;
   exitWhenIdle: boolean;
   optionalMigrations: string[];
+  /** tombstone */
+  topic?: string | undefined;
+  model?: string | undefined;
+  id?: string | undefined;
+  partitionKey?: string | undefined;
+  legacyNull?: boolean;
+  /** cleanup */
+  olderThan?: string | undefined;
+  batchSize?: string | undefined;
+  pause?: string | undefined;
 }
 
 export class UsageError extends Error {}
@@ -26,7 +37,22 @@ const OPTIONS = {
   run: { ...COMMON_OPTIONS, topics: { type: 'string' }, 'exit-when-idle': { type: 'boolean' } },
   migrate: { ...COMMON_OPTIONS, with: { type: 'string', multiple: true } },
   check: { ...COMMON_OPTIONS, topics: { type: 'string' } },
+  tombstone: {
+    ...COMMON_OPTIONS,
+    topics: { type: 'string' },
+    topic: { type: 'string' },
+    model: { type: 'string' },
+    id: { type: 'string' },
+    'partition-key': { type: 'string' },
+    'legacy-null': { type: 'boolean' },
+  },
+  cleanup: { ...COMMON_OPTIONS, 'older-than': { type: 'string' }, 'batch-size': { type: 'string' }, pause: { type: 'string' } },
 } as const;
+
+const REQUIRED: Partial<Record<WorkCommand, string[]>> = {
+  tombstone: ['topic', 'model', 'id'],
+  cleanup: ['older-than'],
+};
 
 export function parseCli(argv: readonly string[]): CliArgs {
   const [first, ...rest] = argv;
@@ -36,7 +62,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
   }
   if (first === '--version' || first === 'version') return { command: 'version', exitWhenIdle: false, optionalMigrations: [] };
   if (!isCommand(first) || first === 'help' || first === 'version') {
-    throw new UsageError(`unknown command "${first}" (commands: run, migrate, check; see --help)`);
+    throw new UsageError(`unknown command "${first}" (commands: run, migrate, check, tombstone, cleanup; see --help)`);
   }
   let values: Record<string, unknown>;
   try {
@@ -45,6 +71,8 @@ export function parseCli(argv: readonly string[]): CliArgs {
     throw new UsageError(`${first}: ${(err as Error).message}`);
   }
   if (values['help'] === true) return { command: 'help', helpFor: first, exitWhenIdle: false, optionalMigrations: [] };
+  const missing = (REQUIRED[first] ?? []).filter((name) => values[name] === undefined);
+  if (missing.length > 0) throw new UsageError(`${first}: missing ${missing.map((m) => `--${m}`).join(', ')} (see ${first} --help)`);
   return {
     command: first,
     configFile: values['config'] as string | undefined,
@@ -52,18 +80,28 @@ export function parseCli(argv: readonly string[]): CliArgs {
     logLevel: values['log-level'] as string | undefined,
     exitWhenIdle: values['exit-when-idle'] === true,
     optionalMigrations: (values['with'] as string[] | undefined) ?? [],
+    topic: values['topic'] as string | undefined,
+    model: values['model'] as string | undefined,
+    id: values['id'] as string | undefined,
+    partitionKey: values['partition-key'] as string | undefined,
+    legacyNull: values['legacy-null'] === true,
+    olderThan: values['older-than'] as string | undefined,
+    batchSize: values['batch-size'] as string | undefined,
+    pause: values['pause'] as string | undefined,
   };
 }
 
+const COMMANDS: readonly Command[] = ['run', 'migrate', 'check', 'tombstone', 'cleanup', 'help', 'version'];
+
 function isCommand(value: string | undefined): value is Command {
-  return value === 'run' || value === 'migrate' || value === 'check' || value === 'help' || value === 'version';
+  return COMMANDS.includes(value as Command);
 }
 
 const COMMON_HELP = `  --config FILE      settings file (YAML or JSON, sections as below); env vars override it
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (env LOG_LEVEL)
   -h, --help         this help`;
 
-const COMMAND_HELP: Record<'run' | 'migrate' | 'check', string> = {
+const COMMAND_HELP: Record<WorkCommand, string> = {
   run: `dionysus-relay run [options]
 
 Publishes pending dionysus_outboxes rows to Kafka until stopped (SIGTERM/SIGINT drain gracefully).
@@ -87,10 +125,32 @@ with one line per problem.
 
   --topics FILE      topics YAML (env TOPICS_FILE, default config/topics.yaml)
 ${COMMON_HELP}`,
+  tombstone: `dionysus-relay tombstone --topic TOPIC --model MODEL --id ID [options]
+
+Sends a tombstone for one resource: a real Kafka null value (what log compaction honours) with the
+regular key MODEL:ID and partition, to TOPIC (and TOPIC_genesis for a genesis replica).
+
+  --topic TOPIC          topic key from the topics YAML (users) or the full name (<namespace>_users)
+  --model MODEL          class name, e.g. User or Admin::User
+  --id ID                the resource's primary key
+  --partition-key KEY    partition key (as the outbox row would carry it); default: the message key
+  --legacy-null          send the gem's 4-byte string "null" instead of a null value
+  --topics FILE          topics YAML (env TOPICS_FILE, default config/topics.yaml)
+${COMMON_HELP}`,
+  cleanup: `dionysus-relay cleanup --older-than DURATION [options]
+
+Deletes published rows whose published_at is older than DURATION (e.g. 3d, 12h), in small batches
+with pauses, and reports the count. Unpublished rows are never touched. Ctrl-C stops between two
+batches; what was deleted stays deleted, nothing is left half-done.
+
+  --older-than DURATION  e.g. 30d, 3d, 12h, 90m
+  --batch-size N         rows per delete statement (default: RETENTION_BATCH_SIZE, 1000)
+  --pause DURATION       pause between statements (default: RETENTION_PAUSE_MS, 100ms)
+${COMMON_HELP}`,
 };
 
 export function helpText(command?: Command): string {
-  if (command === 'run' || command === 'migrate' || command === 'check') {
+  if (command !== undefined && command !== 'help' && command !== 'version') {
     return `${COMMAND_HELP[command]}\n\nSettings (env var, key, default):\n${describeSettings().join('\n')}\n`;
   }
   return `dionysus-relay: publishes the dionysus-rb transactional outbox (dionysus_outboxes) to Kafka,
@@ -102,6 +162,8 @@ Commands:
   run       publish pending rows until stopped (or until idle with --exit-when-idle)
   migrate   create the outbox table and the relay's bookkeeping table if missing
   check     validate the configuration against PostgreSQL and Kafka
+  tombstone send a tombstone (null value) for one resource
+  cleanup   delete published rows older than a duration (retention)
   help      this text; "help <command>" or "<command> --help" for a command's options
   version   print the version
 

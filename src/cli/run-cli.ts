@@ -5,6 +5,8 @@ import { runRelay } from '../main';
 import { packageRoot } from '../package-root';
 import { UsageError, helpText, parseCli } from './args';
 import { checkCommand } from './check-command';
+import { cleanupCommand } from './cleanup-command';
+import { tombstoneCommand } from './tombstone-command';
 import { migrateCommand } from './migrate-command';
 
 /** Exit codes: 0 done, 1 runtime failure, 2 usage or configuration error. */
@@ -23,6 +25,10 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): P
         return await migrateCommand(args, env, out);
       case 'check':
         return await checkCommand(args, env, out);
+      case 'tombstone':
+        return await tombstoneCommand(args, env, out);
+      case 'cleanup':
+        return await cleanupCommand(args, env, out);
       case 'run':
         return await runRelay(args, env);
     }

@@ -217,6 +217,32 @@ export const settingsSchema = {
       env: 'RETRY_MAX_ATTEMPTS',
     },
   },
+  retention: {
+    olderThan: {
+      doc: 'In-daemon retention: delete published rows older than this (e.g. 3d, 12h); empty = off. Unpublished rows are never deleted.',
+      format: String,
+      default: '',
+      env: 'RETENTION_OLDER_THAN',
+    },
+    interval: {
+      doc: 'How often the in-daemon retention runs (e.g. 1h).',
+      format: String,
+      default: '1h',
+      env: 'RETENTION_INTERVAL',
+    },
+    batchSize: {
+      doc: 'Rows deleted per statement by retention (short transactions).',
+      format: 'nat',
+      default: 1000,
+      env: 'RETENTION_BATCH_SIZE',
+    },
+    pauseMs: {
+      doc: 'Pause between two retention delete statements, in ms.',
+      format: 'nat',
+      default: 100,
+      env: 'RETENTION_PAUSE_MS',
+    },
+  },
   http: {
     port: {
       doc: 'Port of /metrics, /healthz and /readyz; 0 disables the HTTP server.',

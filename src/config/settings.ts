@@ -39,6 +39,7 @@ export interface Settings {
     errorBackoffMs: number;
   };
   retry: { baseSeconds: number; maxDelaySeconds: number; jitterRatio: number; maxAttempts: number };
+  retention: { olderThan: string; interval: string; batchSize: number; pauseMs: number };
   http: { port: number; host: string };
   health: { livenessTimeoutMs: number; compatFile: boolean; compatFileDir: string; readinessIntervalMs: number };
   metrics: { backlogIntervalMs: number };

@@ -118,3 +118,22 @@ export function resolvePartitionKey(rowKey: string | null, record: SerializedRec
   if (!Object.prototype.hasOwnProperty.call(record, attribute)) return null;
   return partitionKeyFromAttribute(record[attribute]);
 }
+
+/**
+ * Tombstones for a resource: a real Kafka null value (what compaction honours), or the gem's legacy
+ * 4-byte string `null`, with the regular key and partition (to both topics of a replica pair).
+ */
+export function tombstoneMessages(input: {
+  topicName: string;
+  genesisReplica: boolean;
+  resourceClass: string;
+  resourceId: string;
+  partitionKey: string | null;
+  legacyNullString: boolean;
+  partitionCount: (topic: string) => number;
+}): OutgoingMessage[] {
+  const key = messageKey(input.resourceClass, input.resourceId);
+  const topics = input.genesisReplica ? [input.topicName, input.topicName + GENESIS_SUFFIX] : [input.topicName];
+  const value = input.legacyNullString ? Buffer.from('null', 'utf8') : null;
+  return topics.map((topic) => ({ topic, key, value, partition: choosePartition(input.partitionKey, key, input.partitionCount(topic)) }));
+}

@@ -58,7 +58,9 @@ export class CompatHealthFile implements Pick<RelayObserver, 'passFinished'> {
     this.stopping ??= (async () => {
       this.touchAgain = false;
       await this.touching;
-      await fs.rm(this.path, { force: true }).catch((err: unknown) => this.logger.warn({ err, path: this.path }, 'cannot remove the compatibility health file'));
+      await fs
+        .rm(this.path, { force: true })
+        .catch((err: unknown) => this.logger.warn({ err, path: this.path }, 'cannot remove the compatibility health file'));
     })();
     return this.stopping;
   }

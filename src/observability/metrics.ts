@@ -88,14 +88,24 @@ export class RelayMetrics implements RelayObserver {
     const registers = [registry];
     const name = (suffix: string): string => METRIC_PREFIX + suffix;
 
-    this.published = new Counter({ name: name('rows_published_total'), help: 'Outbox rows published (broker acknowledged, row marked).', labelNames: ['topic'], registers });
+    this.published = new Counter({
+      name: name('rows_published_total'),
+      help: 'Outbox rows published (broker acknowledged, row marked).',
+      labelNames: ['topic'],
+      registers,
+    });
     this.failed = new Counter({
       name: name('rows_failed_total'),
       help: 'Outbox rows whose publication failed (marked with error_class, retried later or given up).',
       labelNames: ['topic', 'error_class'],
       registers,
     });
-    this.givenUp = new Counter({ name: name('rows_given_up_total'), help: 'Outbox rows given up (retry_at = infinity) after retry.maxAttempts failures.', labelNames: ['topic'], registers });
+    this.givenUp = new Counter({
+      name: name('rows_given_up_total'),
+      help: 'Outbox rows given up (retry_at = infinity) after retry.maxAttempts failures.',
+      labelNames: ['topic'],
+      registers,
+    });
     this.abandoned = new Counter({
       name: name('batches_abandoned_total'),
       help: 'Batches rolled back as a whole (database or broker trouble); their rows are claimed again.',
@@ -129,7 +139,8 @@ export class RelayMetrics implements RelayObserver {
       labelNames: ['topic'],
       registers,
     });
-    this.kafkaQueue = new Gauge({ name: name('kafka_queue_messages'), help: "Messages in librdkafka's local producer queue (statistics msg_cnt).", registers });
+    const kafkaQueueHelp = "Messages in librdkafka's local producer queue (statistics msg_cnt).";
+    this.kafkaQueue = new Gauge({ name: name('kafka_queue_messages'), help: kafkaQueueHelp, registers });
     this.brokerRtt = new Gauge({
       name: name('kafka_broker_rtt_seconds'),
       help: 'Average request round-trip time per broker (librdkafka rtt.avg) over the last statistics window that measured one.',

@@ -18,6 +18,7 @@ export interface OutboxStatements {
   readonly markPublished: { name: string; text: string };
   readonly markFailed: { name: string; text: string };
   readonly countPending: { name: string; text: string };
+  readonly deletePublished: { name: string; text: string };
 }
 
 /** Quotes `schema.table` (or `table`) as an identifier pair. */
@@ -95,6 +96,19 @@ export function outboxStatements(table: string): OutboxStatements {
                FROM ${table}
               WHERE published_at IS NULL AND topic = ANY($1::text[])
                 AND (retry_at IS NULL OR retry_at <= (now() AT TIME ZONE 'UTC'))`,
+    },
+    deletePublished: {
+      name: 'dionysus_relay_delete_published',
+      // Retention: at most $2 published rows older than $1 per statement, oldest first (the gem's
+      // published_at index), so each transaction is short and vacuum keeps up. `published_at IS NOT
+      // NULL` is implied by the comparison: a pending row can never match. SKIP LOCKED: rows being
+      // marked by a relay right now are left for the next run.
+      text: `DELETE FROM ${table}
+              WHERE id IN (SELECT id FROM ${table}
+                            WHERE published_at < (now() AT TIME ZONE 'UTC') - make_interval(secs => $1::float8 / 1000)
+                            ORDER BY published_at
+                            LIMIT $2
+                            FOR UPDATE SKIP LOCKED)`,
     },
   };
 }

@@ -122,6 +122,16 @@ export class OutboxStore {
     }
   }
 
+  /** Deletes up to `limit` published rows older than `olderThanMs`; returns how many. */
+  async deletePublished(olderThanMs: number, limit: number): Promise<number> {
+    const result = await this.pool.query({
+      name: this.sql.deletePublished.name,
+      text: this.sql.deletePublished.text,
+      values: [olderThanMs, limit],
+    });
+    return result.rowCount ?? 0;
+  }
+
   async countPending(topics: readonly string[]): Promise<number> {
     const result = await this.pool.query({ name: this.sql.countPending.name, text: this.sql.countPending.text, values: [topics] });
     return Number((result.rows[0] as { pending: number }).pending);
