@@ -57,7 +57,7 @@ export class RelayLoop {
   /** Stops claiming; resolves when every worker has finished its current batch. Idempotent. */
   async stop(): Promise<void> {
     this.stopRequested = true;
-    this.sleeper.wakeAll();
+    this.sleeper.close();
     await this.running;
   }
 

@@ -58,7 +58,7 @@ export class OutboxRetention {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.sleeper.wakeAll();
+    this.sleeper.close();
     await this.schedule;
   }
 }
