@@ -24,6 +24,7 @@ import { OutboxStore } from './postgres/outbox-store';
 import { qualifiedTable } from './postgres/outbox-sql';
 import { NotifyListener } from './postgres/notify-listener';
 import { connectionConfig, createPool, redactUrl } from './postgres/pool';
+import { DependencyResolver } from './postgres/dependency-resolver';
 import { SerializerLoader } from './postgres/serializer-loader';
 import { RelayLoop } from './relay/relay-loop';
 import { OutboxRetention } from './relay/retention';
@@ -86,8 +87,9 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   const table = qualifiedTable(settings.database.schema, settings.database.table);
   const store = new OutboxStore(pool, table);
   const loader = new SerializerLoader(pool, topics);
+  const dependencies = new DependencyResolver(pool, topics);
 
-  await startDependencies(logger, settings, pool, loader, publisher);
+  await startDependencies(logger, settings, pool, [loader, dependencies], publisher);
 
   const databaseProbe = new DatabaseProbe(pool, { intervalMs: settings.health.readinessIntervalMs }, logger);
   const health = new HealthMonitor({ livenessTimeoutMs: settings.health.livenessTimeoutMs, database: databaseProbe, kafka: publisher });
@@ -99,6 +101,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
     {
       store,
       loader,
+      dependencies,
       publisher,
       retryPolicy,
       random: jitterRandom,
@@ -170,7 +173,7 @@ async function startDependencies(
   logger: Logger,
   settings: Settings,
   pool: ReturnType<typeof createPool>,
-  loader: SerializerLoader,
+  statements: ReadonlyArray<{ prepare(): Promise<void> }>,
   publisher: KafkaPublisher,
 ): Promise<void> {
   try {
@@ -182,7 +185,8 @@ async function startDependencies(
     });
   }
   try {
-    await loader.prepare();
+    // Serializers and dependency statements are run once: bad SQL stops the start naming its key.
+    for (const s of statements) await s.prepare();
     await publisher.start();
   } catch (err) {
     await publisher.stop().catch(() => undefined);

@@ -4,6 +4,7 @@ import { GENESIS_SUFFIX } from '../config/topics-types';
 import { errorMessage } from '../errors';
 import { loadConfiguration } from '../main';
 import { createPool } from '../postgres/pool';
+import { DependencyResolver } from '../postgres/dependency-resolver';
 import { SerializerLoader } from '../postgres/serializer-loader';
 import type { CliArgs } from './args';
 
@@ -19,6 +20,8 @@ export async function checkCommand(args: CliArgs, env: NodeJS.ProcessEnv, out: (
   try {
     await new SerializerLoader(pool, topics).prepare();
     out('serializers: every statement runs and returns an id column');
+    await new DependencyResolver(pool, topics).prepare();
+    out('dependencies: every parents_sql runs and returns dependency_id, parent_id');
   } catch (err) {
     problems.push(...errorMessage(err).split('\n'));
   } finally {

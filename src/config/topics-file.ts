@@ -3,7 +3,9 @@ import { LineCounter, isMap, isScalar, parseDocument, type Document, type Node a
 import { RelayError, errorMessage } from '../errors';
 import {
   DEFAULT_PARTITION_KEY_ATTRIBUTE,
+  DEFAULT_SOFT_DELETE_COLUMN,
   GENESIS_SUFFIX,
+  type DependencyConfig,
   type IdType,
   type ModelConfig,
   type TopicConfig,
@@ -11,9 +13,10 @@ import {
 } from './topics-types';
 
 const ROOT_KEYS = ['namespace', 'defaults', 'topics'] as const;
-const DEFAULTS_KEYS = ['partition_key'] as const;
+const DEFAULTS_KEYS = ['partition_key', 'soft_delete_column'] as const;
 const TOPIC_KEYS = ['partition_key', 'genesis_replica', 'coalesce', 'models'] as const;
-const MODEL_KEYS = ['sql', 'view', 'id_type', 'partition_key'] as const;
+const MODEL_KEYS = ['sql', 'view', 'id_type', 'partition_key', 'dependencies', 'table', 'soft_delete_column'] as const;
+const DEPENDENCY_KEYS = ['parents_sql', 'parent_from_changeset'] as const;
 const ID_TYPES: readonly IdType[] = ['integer', 'uuid', 'string'];
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const TOPIC_NAME = /^[A-Za-z0-9._-]+$/;
@@ -59,6 +62,12 @@ function invalid(file: string, problems: string[]): RelayError {
   return new RelayError('TOPICS_FILE_INVALID', problems.join('\n'), { context: { file, problems } });
 }
 
+/** Values a model inherits when it does not set them itself. */
+interface ModelDefaults {
+  readonly partitionKey: string;
+  readonly softDeleteColumn: string;
+}
+
 /** Walks the YAML tree with paths and line numbers, collecting every problem instead of the first. */
 class Walker {
   constructor(
@@ -89,6 +98,10 @@ class Walker {
       'defaults.partition_key',
       DEFAULT_PARTITION_KEY_ATTRIBUTE,
     );
+    const defaultSoftDelete = this.optionalString(['defaults', 'soft_delete_column'], 'defaults.soft_delete_column', DEFAULT_SOFT_DELETE_COLUMN);
+    if (!IDENTIFIER.test(defaultSoftDelete)) {
+      this.fail(this.node(['defaults', 'soft_delete_column']), 'defaults.soft_delete_column', 'must be a column name');
+    }
     const topicsNode = this.node(['topics']);
     if (!isMap(topicsNode) || topicsNode.items.length === 0) {
       this.fail(topicsNode ?? root, 'topics', 'must be a map with at least one topic');
@@ -97,7 +110,7 @@ class Walker {
     const topics: TopicConfig[] = [];
     for (const pair of topicsNode.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
-      const topic = this.topic(namespace, key, pair.key as YamlNode, defaultPartitionKey);
+      const topic = this.topic(namespace, key, pair.key as YamlNode, { partitionKey: defaultPartitionKey, softDeleteColumn: defaultSoftDelete });
       if (topic) topics.push(topic);
     }
     const byName = new Map<string, TopicConfig>();
@@ -111,7 +124,7 @@ class Walker {
     return { file: this.file, namespace, topics, byName };
   }
 
-  private topic(namespace: string, key: string, keyNode: YamlNode, defaultPartitionKey: string): TopicConfig | undefined {
+  private topic(namespace: string, key: string, keyNode: YamlNode, defaults: ModelDefaults): TopicConfig | undefined {
     const path = `topics.${key}`;
     if (!TOPIC_NAME.test(key)) {
       this.fail(keyNode, path, 'a topic key may contain only letters, digits, ".", "_" or "-"');
@@ -123,7 +136,7 @@ class Walker {
       return undefined;
     }
     this.checkKeys(node, path, TOPIC_KEYS);
-    const partitionKey = this.optionalString(['topics', key, 'partition_key'], `${path}.partition_key`, defaultPartitionKey);
+    const partitionKey = this.optionalString(['topics', key, 'partition_key'], `${path}.partition_key`, defaults.partitionKey);
     const genesisReplica = this.optionalBoolean(['topics', key, 'genesis_replica'], `${path}.genesis_replica`, false);
     const coalesce = this.optionalBoolean(['topics', key, 'coalesce'], `${path}.coalesce`, false);
     const modelsNode = this.node(['topics', key, 'models']);
@@ -132,16 +145,26 @@ class Walker {
       return undefined;
     }
     const models = new Map<string, ModelConfig>();
+    const dependencies = new Map<string, DependencyConfig[]>();
     for (const pair of modelsNode.items) {
       const name = isScalar(pair.key) ? String(pair.key.value) : '';
-      const model = this.model(key, name, pair.key as YamlNode, partitionKey);
-      if (model) models.set(name, model);
+      const model = this.model(key, name, pair.key as YamlNode, { partitionKey, softDeleteColumn: defaults.softDeleteColumn });
+      if (!model) continue;
+      models.set(name, model);
+      for (const dependency of this.dependencies(key, name)) {
+        dependencies.set(dependency.name, [...(dependencies.get(dependency.name) ?? []), dependency]);
+      }
+    }
+    for (const dependencyName of dependencies.keys()) {
+      if (models.has(dependencyName)) {
+        this.fail(this.node(['topics', key, 'models']), `${path}.models`, `${dependencyName} is both a published model and a dependency on this topic`);
+      }
     }
     const name = namespace === '' ? key : `${namespace}_${key}`;
-    return { key, name, genesisReplica, coalesce, models };
+    return { key, name, genesisReplica, coalesce, models, dependencies };
   }
 
-  private model(topicKey: string, name: string, keyNode: YamlNode, topicPartitionKey: string): ModelConfig | undefined {
+  private model(topicKey: string, name: string, keyNode: YamlNode, defaults: ModelDefaults): ModelConfig | undefined {
     const base = ['topics', topicKey, 'models', name];
     const path = `topics.${topicKey}.models.${name}`;
     if (!CLASS_NAME.test(name)) {
@@ -157,7 +180,9 @@ class Walker {
     const sql = this.optionalString([...base, 'sql'], `${path}.sql`, '');
     const view = this.optionalString([...base, 'view'], `${path}.view`, '');
     const idTypeText = this.optionalString([...base, 'id_type'], `${path}.id_type`, '');
-    const partitionKey = this.optionalString([...base, 'partition_key'], `${path}.partition_key`, topicPartitionKey);
+    const partitionKey = this.optionalString([...base, 'partition_key'], `${path}.partition_key`, defaults.partitionKey);
+    const table = this.optionalString([...base, 'table'], `${path}.table`, '');
+    const softDeleteColumn = this.optionalString([...base, 'soft_delete_column'], `${path}.soft_delete_column`, defaults.softDeleteColumn);
     if ((sql === '') === (view === '')) {
       this.fail(node, path, 'needs exactly one of `sql` (a statement taking $1, the array of ids) or `view`');
       return undefined;
@@ -177,13 +202,55 @@ class Walker {
     if (!IDENTIFIER.test(partitionKey)) {
       this.fail(this.node([...base, 'partition_key']), `${path}.partition_key`, 'must be an attribute name');
     }
+    if (table !== '' && !VIEW_NAME.test(table)) {
+      this.fail(this.node([...base, 'table']), `${path}.table`, 'must be a table or view name, optionally schema-qualified');
+    }
+    if (!IDENTIFIER.test(softDeleteColumn)) {
+      this.fail(this.node([...base, 'soft_delete_column']), `${path}.soft_delete_column`, 'must be a column name');
+    }
     return {
       name,
       source: sql !== '' ? { kind: 'sql', sql } : { kind: 'view', view },
       idType: idTypeText === '' ? undefined : (idTypeText as IdType),
       partitionKey,
+      table: table === '' ? undefined : table,
+      softDeleteColumn,
       path,
     };
+  }
+
+  private dependencies(topicKey: string, parentModel: string): DependencyConfig[] {
+    const base = ['topics', topicKey, 'models', parentModel, 'dependencies'];
+    const path = `topics.${topicKey}.models.${parentModel}.dependencies`;
+    const node = this.node(base);
+    if (node === undefined) return [];
+    if (!isMap(node)) {
+      this.fail(node, path, 'must be a map of dependency class names');
+      return [];
+    }
+    const result: DependencyConfig[] = [];
+    for (const pair of node.items) {
+      const name = isScalar(pair.key) ? String(pair.key.value) : '';
+      const depPath = `${path}.${name}`;
+      if (!CLASS_NAME.test(name)) {
+        this.fail(pair.key as YamlNode, depPath, 'a dependency is named by its class name, e.g. BookingsFee');
+        continue;
+      }
+      const depNode = this.node([...base, name]);
+      if (!isMap(depNode)) {
+        this.fail(depNode ?? (pair.key as YamlNode), depPath, 'must be a map with `parents_sql`');
+        continue;
+      }
+      this.checkKeys(depNode, depPath, DEPENDENCY_KEYS);
+      const parentsSql = this.optionalString([...base, name, 'parents_sql'], `${depPath}.parents_sql`, '');
+      if (parentsSql === '' || !/\$1(?!\d)/.test(parentsSql)) {
+        this.fail(depNode, `${depPath}.parents_sql`, 'required: a statement taking $1 (dependency ids) and returning dependency_id, parent_id');
+        continue;
+      }
+      const fromChangeset = this.optionalString([...base, name, 'parent_from_changeset'], `${depPath}.parent_from_changeset`, '');
+      result.push({ name, parentModel, parentsSql, parentFromChangeset: fromChangeset === '' ? undefined : fromChangeset, path: depPath });
+    }
+    return result;
   }
 
   private node(path: string[]): YamlNode | undefined {

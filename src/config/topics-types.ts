@@ -27,7 +27,30 @@ export interface ModelConfig {
   readonly idType: IdType | undefined;
   /** Attribute of the serialized record that gives the partition key (topic default when unset). */
   readonly partitionKey: string;
+  /**
+   * Genesis only: the relation whose ids are paged through (`table:`). Unset = the view for a
+   * `view:` model; an `sql:` model needs it for genesis (its statement has no id source).
+   */
+  readonly table: string | undefined;
+  /** Genesis only: the attribute that marks a soft-deleted record (non-null = `_destroyed`). */
+  readonly softDeleteColumn: string;
   /** YAML path of this model, for error messages (`topics.users.models.User`). */
+  readonly path: string;
+}
+
+/**
+ * A dependency of a published model (the gem's `publish Booking, with: [BookingsFee]`): a row whose
+ * resource_class is the dependency republishes each parent it belongs to.
+ */
+export interface DependencyConfig {
+  /** Dependency class name (`BookingsFee`). */
+  readonly name: string;
+  /** Parent model on the same topic (`Booking`). */
+  readonly parentModel: string;
+  /** Takes $1 = dependency ids; returns `dependency_id, parent_id` rows. */
+  readonly parentsSql: string;
+  /** For a dependency that no longer exists: the changeset attribute holding its parent's id. */
+  readonly parentFromChangeset: string | undefined;
   readonly path: string;
 }
 
@@ -40,6 +63,8 @@ export interface TopicConfig {
   /** Publish one message for several pending rows of the same resource and event in a batch. */
   readonly coalesce: boolean;
   readonly models: ReadonlyMap<string, ModelConfig>;
+  /** By dependency class name; one dependency may belong to several parent models. */
+  readonly dependencies: ReadonlyMap<string, readonly DependencyConfig[]>;
 }
 
 export interface TopicsConfig {
@@ -52,6 +77,9 @@ export interface TopicsConfig {
 
 /** The gem's default partition key attribute. */
 export const DEFAULT_PARTITION_KEY_ATTRIBUTE = 'account_id';
+
+/** The gem's default soft-delete column (Dionysus::Producer configuration `soft_delete_column`). */
+export const DEFAULT_SOFT_DELETE_COLUMN = 'canceled_at';
 
 /** Suffix of the replica topic that receives a copy of every message of a genesis-replica topic. */
 export const GENESIS_SUFFIX = '_genesis';

@@ -11,6 +11,8 @@ export interface ClaimedRow {
   readonly attempts: number;
   /** created_at in epoch milliseconds (UTC), for latency. */
   readonly createdAtMs: number;
+  /** The optional changeset column (`{"attr": [old, new]}`), null when absent. */
+  readonly changeset: Record<string, unknown> | null;
 }
 
 /** What happens to one row after its attempt. */

@@ -48,9 +48,12 @@ export function outboxStatements(table: string): OutboxStatements {
       // FOR UPDATE SKIP LOCKED: rows another relay (or another batch of ours) holds are skipped,
       // never waited for; the locks last until this batch's transaction commits its marks, so a
       // crash before that releases them unpublished and they are published again: at-least-once.
+      // `changeset` is an optional column in the gem's schema: reading it through to_jsonb(o)
+      // gives NULL where the column does not exist, so one statement serves both table shapes.
       text: `SELECT id, resource_class, resource_id, event_name, topic, partition_key, attempts,
-                    extract(epoch FROM created_at) * 1000 AS created_at_ms
-               FROM ${table}
+                    extract(epoch FROM created_at) * 1000 AS created_at_ms,
+                    to_jsonb(o) -> 'changeset' AS changeset
+               FROM ${table} AS o
               WHERE published_at IS NULL
                 AND topic = $1
                 AND created_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => $2::float8 / 1000)

@@ -148,6 +148,7 @@ function toClaimedRow(r: Record<string, unknown>): ClaimedRow {
     partitionKey: r['partition_key'] === null ? null : String(r['partition_key']),
     attempts: Number(r['attempts']),
     createdAtMs: Number(r['created_at_ms']),
+    changeset: typeof r['changeset'] === 'object' && r['changeset'] !== null ? (r['changeset'] as Record<string, unknown>) : null,
   };
 }
 

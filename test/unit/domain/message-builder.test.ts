@@ -12,6 +12,7 @@ const row = (over: Partial<ClaimedRow> = {}): ClaimedRow => ({
   partitionKey: null,
   attempts: 0,
   createdAtMs: 0,
+  changeset: null,
   ...over,
 });
 
