@@ -108,8 +108,10 @@ export const settingsSchema = {
     },
     librdkafka: {
       doc: 'Extra librdkafka producer settings as a JSON object (env) or a map (settings file); they override the relay defaults.',
-      format: Object,
-      default: {} as Record<string, string | number | boolean>,
+      // Kept as JSON text inside convict: its strict validation would read the dotted librdkafka
+      // names ("linger.ms") as nested settings keys. Parsed and checked in settings.ts.
+      format: String,
+      default: '{}',
       env: 'KAFKA_LIBRDKAFKA',
     },
     metadataRefreshMs: {
@@ -265,7 +267,7 @@ export const settingsSchema = {
       env: 'HEALTH_LIVENESS_TIMEOUT_MS',
     },
     compatFile: {
-      doc: 'Touch /tmp/__dionysus_outbox_worker__running__<HOSTNAME> after every pass, like the Ruby worker.',
+      doc: 'Touch __dionysus_outbox_worker__running__<HOSTNAME> in health.compatFileDir after every pass and remove it on shutdown, like the Ruby worker.',
       format: Boolean,
       default: false,
       env: 'HEALTH_COMPAT_FILE',

@@ -56,7 +56,7 @@ export interface LoadSettingsOptions {
 /** Builds, validates and returns the settings; throws CONFIG_INVALID naming the file and key. */
 export function loadSettings(options: LoadSettingsOptions): Settings {
   const source = options.configFile ?? 'environment';
-  const fileValues = options.configFile === undefined ? undefined : readSettingsFile(options.configFile);
+  const fileValues = options.configFile === undefined ? undefined : librdkafkaAsText(readSettingsFile(options.configFile));
   // convict's own types for a schema this size are too deep for tsc; the result is typed below.
   let config: convict.Config<unknown>;
   try {
@@ -74,10 +74,11 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
       context: { file: source },
     });
   }
-  const settings = config.getProperties() as unknown as Settings & {
+  const raw = config.getProperties() as unknown as Omit<Settings, 'kafka'> & {
     database: { urlFile: string };
-    kafka: { saslPasswordFile: string };
+    kafka: Omit<Settings['kafka'], 'librdkafka'> & { saslPasswordFile: string; librdkafka: string };
   };
+  const settings = { ...raw, kafka: { ...raw.kafka, librdkafka: parseLibrdkafka(raw.kafka.librdkafka, source) } };
   return resolveSecretFiles(settings);
 }
 
@@ -105,6 +106,31 @@ function readSettingsFile(file: string): Record<string, unknown> {
     throw new RelayError('CONFIG_INVALID', `${file}: the settings file must be a map of sections`, { context: { file } });
   }
   return value as Record<string, unknown>;
+}
+
+/** A settings file may give kafka.librdkafka as a map; convict holds it as JSON text. */
+function librdkafkaAsText(values: Record<string, unknown>): Record<string, unknown> {
+  const kafka = values['kafka'];
+  if (typeof kafka !== 'object' || kafka === null) return values;
+  const librdkafka = (kafka as Record<string, unknown>)['librdkafka'];
+  if (librdkafka === undefined || typeof librdkafka === 'string') return values;
+  return { ...values, kafka: { ...(kafka as Record<string, unknown>), librdkafka: JSON.stringify(librdkafka) } };
+}
+
+function parseLibrdkafka(text: string, source: string): Record<string, string | number | boolean> {
+  const invalid = (reason: string): RelayError =>
+    new RelayError('CONFIG_INVALID', `invalid settings (${source}): kafka.librdkafka (KAFKA_LIBRDKAFKA): ${reason}`, { context: { key: 'kafka.librdkafka' } });
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw invalid(`not a JSON object: ${errorMessage(err)}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('must be an object of librdkafka settings');
+  for (const [key, v] of Object.entries(value)) {
+    if (!['string', 'number', 'boolean'].includes(typeof v)) throw invalid(`${key} must be a string, number or boolean`);
+  }
+  return value as Record<string, string | number | boolean>;
 }
 
 function resolveSecretFiles(

@@ -24,6 +24,7 @@ export interface PublisherOptions {
 }
 
 const QUEUE_FULL_WAIT_MS = 5;
+const IDLE_POLL_INTERVAL_MS = 1000;
 
 /**
  * node-rdkafka producer wrapper: many messages in flight at once, each settled by its delivery
@@ -36,6 +37,7 @@ export class KafkaPublisher {
   private readonly pending = new Map<number, PendingDelivery>();
   private nextOpaque = 1;
   private pollTimer: NodeJS.Timeout | undefined;
+  private idlePollTimer: NodeJS.Timeout | undefined;
   private readonly partitions = new Map<string, { count: number; fetchedAt: number }>();
   private stopping: Promise<void> | undefined;
   private connected = false;
@@ -88,6 +90,17 @@ export class KafkaPublisher {
         }
       });
     });
+    // Errors and statistics arrive only through poll(); while nothing is in flight the fast poll
+    // is off, so a slow one keeps them coming (idle gauges stay fresh, fatal errors are seen).
+    this.idlePollTimer = setInterval(() => {
+      if (this.pollTimer !== undefined) return;
+      try {
+        producer.poll();
+      } catch {
+        // Disconnected: stop() clears this timer.
+      }
+    }, IDLE_POLL_INTERVAL_MS);
+    this.idlePollTimer.unref();
   }
 
   /** Flushes what is queued (bounded by timeoutMs), then disconnects. Idempotent. */
@@ -110,6 +123,7 @@ export class KafkaPublisher {
       producer.poll();
     }
     this.stopPolling();
+    clearInterval(this.idlePollTimer);
     // Anything still unreported is failed as transport-level: its rows are rolled back, not marked.
     for (const [opaque, p] of this.pending) {
       this.pending.delete(opaque);

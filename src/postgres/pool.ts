@@ -15,11 +15,18 @@ export type DatabaseSettings = Settings['database'];
  * Not for transaction-pooling PgBouncer (startup options and prepared statements need a session).
  */
 export function createPool(settings: DatabaseSettings, applicationName = 'dionysus-relay'): Pool {
-  return new Pool({
+  const pool = new Pool({
     ...connectionConfig(settings, applicationName),
     max: Math.max(settings.poolSize, 2),
     idleTimeoutMillis: 30_000,
   });
+  // pg-pool listens for errors only on idle clients: a connection that dies while checked out
+  // (Postgres restart, failover) would emit an unhandled 'error' and kill the process. The query
+  // in flight still rejects, and release(err) discards the broken client.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
+  return pool;
 }
 
 /** Connection settings shared by the pool and the LISTEN connection. */
