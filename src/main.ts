@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import type { CliArgs } from './cli/args';
 import { loadSettings, type Settings } from './config/settings';
 import { loadTopicsFile } from './config/topics-file';
-import type { TopicsConfig } from './config/topics-types';
+import { claimTopics, type TopicsConfig } from './config/topics-types';
 import { parseDuration } from './domain/duration';
 import { validateRetryPolicy, type RetryPolicy } from './domain/retry-schedule';
 import { RelayError, errorMessage } from './errors';
@@ -25,6 +25,7 @@ import { qualifiedTable } from './postgres/outbox-sql';
 import { NotifyListener } from './postgres/notify-listener';
 import { connectionConfig, createPool, redactUrl } from './postgres/pool';
 import { DependencyResolver } from './postgres/dependency-resolver';
+import { ObserverResolver } from './postgres/observer-resolver';
 import { SerializerLoader } from './postgres/serializer-loader';
 import { RelayLoop } from './relay/relay-loop';
 import { OutboxRetention } from './relay/retention';
@@ -88,8 +89,9 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   const store = new OutboxStore(pool, table);
   const loader = new SerializerLoader(pool, topics);
   const dependencies = new DependencyResolver(pool, topics);
+  const observers = new ObserverResolver(pool, topics);
 
-  await startDependencies(logger, settings, pool, [loader, dependencies], publisher);
+  await startDependencies(logger, settings, pool, [loader, dependencies, observers], publisher);
 
   const databaseProbe = new DatabaseProbe(pool, { intervalMs: settings.health.readinessIntervalMs }, logger);
   const health = new HealthMonitor({ livenessTimeoutMs: settings.health.livenessTimeoutMs, database: databaseProbe, kafka: publisher });
@@ -102,6 +104,8 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
       store,
       loader,
       dependencies,
+      observers,
+      observerInlineLimit: topics.observerInlineLimit,
       publisher,
       retryPolicy,
       random: jitterRandom,
@@ -112,7 +116,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
       publishDelayMs: settings.relay.publishDelayMs,
     },
     {
-      topics: topics.topics,
+      topics: claimTopics(topics),
       workers: settings.relay.maxInflightBatches,
       pollIntervalMs: settings.relay.pollIntervalMs,
       errorBackoffMs: settings.relay.errorBackoffMs,

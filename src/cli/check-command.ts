@@ -5,6 +5,7 @@ import { errorMessage } from '../errors';
 import { loadConfiguration } from '../main';
 import { createPool } from '../postgres/pool';
 import { DependencyResolver } from '../postgres/dependency-resolver';
+import { ObserverResolver } from '../postgres/observer-resolver';
 import { SerializerLoader } from '../postgres/serializer-loader';
 import type { CliArgs } from './args';
 
@@ -22,6 +23,8 @@ export async function checkCommand(args: CliArgs, env: NodeJS.ProcessEnv, out: (
     out('serializers: every statement runs and returns an id column');
     await new DependencyResolver(pool, topics).prepare();
     out('dependencies: every parents_sql runs and returns dependency_id, parent_id');
+    await new ObserverResolver(pool, topics).prepare();
+    out('observers: every observer statement runs and returns an id column');
   } catch (err) {
     problems.push(...errorMessage(err).split('\n'));
   } finally {

@@ -1,18 +1,21 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, isMap, isScalar, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { RelayError, errorMessage } from '../errors';
 import {
   DEFAULT_PARTITION_KEY_ATTRIBUTE,
   DEFAULT_SOFT_DELETE_COLUMN,
   GENESIS_SUFFIX,
+  DEFAULT_OBSERVER_INLINE_LIMIT,
   type DependencyConfig,
+  type ObserverConfig,
   type IdType,
   type ModelConfig,
   type TopicConfig,
   type TopicsConfig,
 } from './topics-types';
 
-const ROOT_KEYS = ['namespace', 'defaults', 'topics'] as const;
+const ROOT_KEYS = ['namespace', 'defaults', 'topics', 'observers', 'observer_inline_limit'] as const;
+const OBSERVER_KEYS = ['model', 'attributes', 'topic', 'republish', 'sql'] as const;
 const DEFAULTS_KEYS = ['partition_key', 'soft_delete_column'] as const;
 const TOPIC_KEYS = ['partition_key', 'genesis_replica', 'coalesce', 'models'] as const;
 const MODEL_KEYS = ['sql', 'view', 'id_type', 'partition_key', 'dependencies', 'table', 'soft_delete_column'] as const;
@@ -121,7 +124,15 @@ class Walker {
         this.fail(this.node(['topics', t.key]), `topics.${t.key}`, `a topic name must not end with ${GENESIS_SUFFIX} (reserved for replicas)`);
       }
     }
-    return { file: this.file, namespace, topics, byName };
+    const observers = this.observers(topics);
+    const limitNode = this.node(['observer_inline_limit']);
+    let observerInlineLimit = DEFAULT_OBSERVER_INLINE_LIMIT;
+    if (limitNode !== undefined) {
+      const value = isScalar(limitNode) ? limitNode.value : undefined;
+      if (typeof value === 'number' && Number.isInteger(value) && value >= 0) observerInlineLimit = value;
+      else this.fail(limitNode, 'observer_inline_limit', 'must be a whole number (records sent inline before handing over to the outbox)');
+    }
+    return { file: this.file, namespace, topics, byName, observers, observerInlineLimit };
   }
 
   private topic(namespace: string, key: string, keyNode: YamlNode, defaults: ModelDefaults): TopicConfig | undefined {
@@ -217,6 +228,51 @@ class Walker {
       softDeleteColumn,
       path,
     };
+  }
+
+  private observers(topics: readonly TopicConfig[]): ObserverConfig[] {
+    const node = this.node(['observers']);
+    if (node === undefined) return [];
+    if (!isMap(node)) {
+      this.fail(node, 'observers', 'must be a map of observer names');
+      return [];
+    }
+    const result: ObserverConfig[] = [];
+    for (const pair of node.items) {
+      const name = isScalar(pair.key) ? String(pair.key.value) : '';
+      const path = `observers.${name}`;
+      const obs = this.node(['observers', name]);
+      if (!isMap(obs)) {
+        this.fail(obs ?? (pair.key as YamlNode), path, 'must be a map with model, attributes, topic, republish, sql');
+        continue;
+      }
+      this.checkKeys(obs, path, OBSERVER_KEYS);
+      const model = this.optionalString(['observers', name, 'model'], `${path}.model`, '');
+      const topicKey = this.optionalString(['observers', name, 'topic'], `${path}.topic`, '');
+      const republish = this.optionalString(['observers', name, 'republish'], `${path}.republish`, '');
+      const sql = this.optionalString(['observers', name, 'sql'], `${path}.sql`, '');
+      const attrsNode = this.node(['observers', name, 'attributes']);
+      const attributes = isSeq(attrsNode) ? attrsNode.items.map((i) => (isScalar(i) ? String(i.value) : '')) : [];
+      if (!CLASS_NAME.test(model)) this.fail(this.node(['observers', name, 'model']) ?? obs, `${path}.model`, 'required: the observed class name');
+      if (attributes.length === 0 || attributes.some((a) => !IDENTIFIER.test(a))) {
+        this.fail(attrsNode ?? obs, `${path}.attributes`, 'required: a list of attribute names whose change triggers the observer');
+      }
+      const topic = topics.find((t) => t.key === topicKey || t.name === topicKey);
+      if (topic === undefined) {
+        this.fail(this.node(['observers', name, 'topic']) ?? obs, `${path}.topic`, `must name a topic of this file (got "${topicKey}")`);
+        continue;
+      }
+      if (!topic.models.has(republish)) {
+        this.fail(this.node(['observers', name, 'republish']) ?? obs, `${path}.republish`, `must be a model of topic ${topic.key} (got "${republish}")`);
+        continue;
+      }
+      if (!/\$1(?!\d)/.test(sql)) {
+        this.fail(this.node(['observers', name, 'sql']) ?? obs, `${path}.sql`, 'required: a statement taking $1 (observed ids) and returning the related records\' id');
+        continue;
+      }
+      result.push({ name, model, attributes, topic, republish, sql, path });
+    }
+    return result;
   }
 
   private dependencies(topicKey: string, parentModel: string): DependencyConfig[] {

@@ -67,10 +67,33 @@ export interface TopicConfig {
   readonly dependencies: ReadonlyMap<string, readonly DependencyConfig[]>;
 }
 
+/**
+ * An observer (contract §3): when `model` changes one of `attributes` (an `__outbox_observer__` row
+ * whose changeset names it), republish the `republish` records of `topic` that `sql` finds.
+ */
+export interface ObserverConfig {
+  readonly name: string;
+  readonly model: string;
+  readonly attributes: readonly string[];
+  readonly topic: TopicConfig;
+  readonly republish: string;
+  /** Takes $1 = the observed ids; returns the related records' `id`. */
+  readonly sql: string;
+  readonly path: string;
+}
+
+/** The pseudo-topic of observer rows. */
+export const OBSERVER_TOPIC = '__outbox_observer__';
+
+/** The gem's observers_inline_maximum_size: larger fan-outs go through the outbox instead. */
+export const DEFAULT_OBSERVER_INLINE_LIMIT = 1000;
+
 export interface TopicsConfig {
   readonly file: string;
   readonly namespace: string;
   readonly topics: readonly TopicConfig[];
+  readonly observers: readonly ObserverConfig[];
+  readonly observerInlineLimit: number;
   /** By full topic name. */
   readonly byName: ReadonlyMap<string, TopicConfig>;
 }
@@ -83,3 +106,20 @@ export const DEFAULT_SOFT_DELETE_COLUMN = 'canceled_at';
 
 /** Suffix of the replica topic that receives a copy of every message of a genesis-replica topic. */
 export const GENESIS_SUFFIX = '_genesis';
+
+/**
+ * The topics the relay claims rows of: every configured topic, plus the observer pseudo-topic when
+ * observers are declared (its rows are never sent to a Kafka topic of that name).
+ */
+export function claimTopics(config: TopicsConfig): TopicConfig[] {
+  if (config.observers.length === 0) return [...config.topics];
+  const pseudo: TopicConfig = {
+    key: OBSERVER_TOPIC,
+    name: OBSERVER_TOPIC,
+    genesisReplica: false,
+    coalesce: false,
+    models: new Map(),
+    dependencies: new Map(),
+  };
+  return [...config.topics, pseudo];
+}

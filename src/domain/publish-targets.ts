@@ -1,4 +1,4 @@
-import type { DependencyConfig } from '../config/topics-types';
+import type { DependencyConfig, TopicConfig } from '../config/topics-types';
 import { modelSingular } from './message-key';
 import type { ClaimedRow } from './outbox-row';
 
@@ -8,6 +8,8 @@ import type { ClaimedRow } from './outbox-row';
  * each keyed and partitioned as that parent (the gem wrongly reused the first parent's key).
  */
 export interface PublishTarget {
+  /** The topic the target is published on (an observer row's targets live on another topic). */
+  readonly topic: TopicConfig;
   readonly model: string;
   readonly resourceId: string;
   readonly eventName: string;
@@ -15,12 +17,13 @@ export interface PublishTarget {
   readonly partitionKey: string | null;
 }
 
-export function ownTarget(row: ClaimedRow): PublishTarget {
-  return { model: row.resourceClass, resourceId: row.resourceId, eventName: row.eventName, partitionKey: row.partitionKey };
+export function ownTarget(row: ClaimedRow, topic: TopicConfig): PublishTarget {
+  return { topic, model: row.resourceClass, resourceId: row.resourceId, eventName: row.eventName, partitionKey: row.partitionKey };
 }
 
-export function parentTarget(parentModel: string, parentId: string): PublishTarget {
-  return { model: parentModel, resourceId: parentId, eventName: `${modelSingular(parentModel)}_updated`, partitionKey: null };
+/** `<model_singular>_updated` of a related record (a dependency's parent, an observer's target). */
+export function updatedTarget(topic: TopicConfig, model: string, id: string): PublishTarget {
+  return { topic, model, resourceId: id, eventName: `${modelSingular(model)}_updated`, partitionKey: null };
 }
 
 /**
@@ -35,10 +38,15 @@ export function parentIdFromChangeset(changeset: Record<string, unknown> | null,
 }
 
 /** Parents of a dependency row when the dependency itself is gone: from its changeset, per config. */
-export function parentsFromChangeset(row: ClaimedRow, configs: readonly DependencyConfig[]): PublishTarget[] {
+export function parentsFromChangeset(row: ClaimedRow, topic: TopicConfig, configs: readonly DependencyConfig[]): PublishTarget[] {
   return configs.flatMap((c) => {
     if (c.parentFromChangeset === undefined) return [];
     const id = parentIdFromChangeset(row.changeset, c.parentFromChangeset);
-    return id === undefined ? [] : [parentTarget(c.parentModel, id)];
+    return id === undefined ? [] : [updatedTarget(topic, c.parentModel, id)];
   });
+}
+
+/** Whether an observer row's changeset touches one of the observed attributes. */
+export function changesetTouches(changeset: Record<string, unknown> | null, attributes: readonly string[]): boolean {
+  return changeset !== null && attributes.some((a) => Object.prototype.hasOwnProperty.call(changeset, a));
 }

@@ -19,6 +19,7 @@ export interface OutboxStatements {
   readonly markFailed: { name: string; text: string };
   readonly countPending: { name: string; text: string };
   readonly deletePublished: { name: string; text: string };
+  readonly insertFanout: { name: string; text: string };
 }
 
 /** Quotes `schema.table` (or `table`) as an identifier pair. */
@@ -99,6 +100,14 @@ export function outboxStatements(table: string): OutboxStatements {
                FROM ${table}
               WHERE published_at IS NULL AND topic = ANY($1::text[])
                 AND (retry_at IS NULL OR retry_at <= (now() AT TIME ZONE 'UTC'))`,
+    },
+    insertFanout: {
+      name: 'dionysus_relay_insert_fanout',
+      // An observer fan-out too large to send inline becomes ordinary outbox rows of the target
+      // topic, written in the observer row's own claim transaction: they exist if and only if the
+      // observer row is marked published, and are then published (and retried) like any other row.
+      text: `INSERT INTO ${table} (resource_class, resource_id, event_name, topic, created_at, updated_at)
+             SELECT $1, id, $3, $4, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC' FROM unnest($2::text[]) AS id`,
     },
     deletePublished: {
       name: 'dionysus_relay_delete_published',

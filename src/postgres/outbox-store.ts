@@ -48,6 +48,11 @@ export class ClaimedBatch {
     });
   }
 
+  /** Writes outbox rows for an observer fan-out in this batch's transaction. */
+  async insertFanout(resourceClass: string, ids: readonly string[], eventName: string, topic: string): Promise<void> {
+    await this.client.query({ name: this.sql.insertFanout.name, text: this.sql.insertFanout.text, values: [resourceClass, ids, eventName, topic] });
+  }
+
   /** Makes the marks durable and releases the row locks. */
   async commit(): Promise<void> {
     if (this.done) return;

@@ -1,34 +1,16 @@
-import type { Logger } from 'pino';
 import type { TopicConfig } from '../config/topics-types';
-import { GENESIS_SUFFIX } from '../config/topics-types';
-import { planRow, type OutgoingMessage } from '../domain/message-builder';
+import type { OutgoingMessage } from '../domain/message-builder';
 import { coalesceRows } from '../domain/coalesce';
-import { ownTarget, parentTarget, parentsFromChangeset, type PublishTarget } from '../domain/publish-targets';
-import type { DependencyResolver, ParentsById } from '../postgres/dependency-resolver';
-import type { ClaimedRow } from '../domain/outbox-row';
-import { EncodingError } from '../domain/rails-json';
-import { decideRetry, type RetryPolicy } from '../domain/retry-schedule';
+import { decideRetry } from '../domain/retry-schedule';
 import { RelayError, errorMessage } from '../errors';
-import type { DeliveryOutcome, KafkaPublisher } from '../kafka/publisher';
-import type { ClaimedBatch, FailureMark, OutboxStore } from '../postgres/outbox-store';
-import type { LoadResult, SerializerLoader } from '../postgres/serializer-loader';
+import type { DeliveryOutcome } from '../kafka/publisher';
+import type { ClaimedBatch, FailureMark } from '../postgres/outbox-store';
+import { loadAndPlan } from './batch-planning';
+import type { BatchDeps, RowWork } from './batch-work';
 import { safely, type BatchPhase, type RelayObserver } from './relay-observer';
-import type { SerialLock } from './serial-lock';
 
-export interface BatchDeps {
-  readonly store: OutboxStore;
-  readonly loader: SerializerLoader;
-  readonly dependencies: DependencyResolver;
-  readonly publisher: KafkaPublisher;
-  readonly retryPolicy: RetryPolicy;
-  readonly random: () => number;
-  readonly logger: Logger;
-  readonly observer: RelayObserver;
-  /** Shared by all batches of the process: load → enqueue happens in claim order. */
-  readonly orderLock: SerialLock;
-  readonly batchSize: number;
-  readonly publishDelayMs: number;
-}
+export type { BatchDeps } from './batch-work';
+
 
 export interface BatchResult {
   readonly claimed: number;
@@ -41,18 +23,6 @@ export interface BatchResult {
 
 const EMPTY: BatchResult = { claimed: 0, published: 0, failed: 0, givenUp: 0, released: 0 };
 
-/** Per-row state while a batch is being worked on. */
-interface RowWork {
-  readonly row: ClaimedRow;
-  /** The resources this row publishes (its own, or a dependency's parents). */
-  targets: readonly PublishTarget[];
-  /** Set when duplicate coalescing lets another row of the batch publish for this one. */
-  coalescedInto: RowWork | undefined;
-  messages: readonly OutgoingMessage[];
-  error: RelayError | undefined;
-  /** Index of the row's first message in the batch's message list. */
-  first: number;
-}
 
 /**
  * One batch, start to end: claim → load → build → enqueue → await delivery reports → mark →
@@ -81,7 +51,7 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<Bat
       });
     }
     const settled = await deps.orderLock.run(async () => {
-      await loadAndPlan(deps, topic, work);
+      await loadAndPlan(deps, topic, work, batch);
       timer('load');
       const messages: OutgoingMessage[] = [];
       for (const w of work) {
@@ -121,94 +91,6 @@ async function isolateTooLarge(deps: BatchDeps, work: readonly RowWork[], outcom
   }
   deps.logger.info({ messages: retry.length }, 'resent messages of a record batch the broker refused as too large, one by one');
   return result;
-}
-
-/**
- * Decides each row's publish targets (its own resource, or the parents of a dependency), loads
- * every target's record with one query per model, and builds the messages.
- */
-async function loadAndPlan(deps: BatchDeps, topic: TopicConfig, work: RowWork[]): Promise<void> {
-  await resolveTargets(deps, topic, work);
-  const idsByModel = new Map<string, Set<string>>();
-  for (const w of work) {
-    for (const t of w.targets) idsByModel.set(t.model, (idsByModel.get(t.model) ?? new Set()).add(t.resourceId));
-  }
-  const loads = new Map(
-    await Promise.all(
-      [...idsByModel.entries()].map(async ([model, ids]): Promise<[string, LoadResult]> => [model, await deps.loader.load(topic.name, model, [...ids])]),
-    ),
-  );
-  await deps.publisher.refreshPartitions(topic.genesisReplica ? [topic.name, topic.name + GENESIS_SUFFIX] : [topic.name]);
-  for (const w of work) {
-    const messages: OutgoingMessage[] = [];
-    for (const target of w.targets) {
-      const model = topic.models.get(target.model);
-      const loaded = loads.get(target.model);
-      if (model === undefined || loaded === undefined) continue;
-      const failure = loaded.failures.get(target.resourceId);
-      if (failure !== undefined) {
-        w.error = failure;
-        break;
-      }
-      try {
-        const plan = planRow({
-          row: { ...w.row, resourceClass: target.model, resourceId: target.resourceId, eventName: target.eventName, partitionKey: target.partitionKey },
-          topicName: topic.name,
-          genesisReplica: topic.genesisReplica,
-          partitionKeyAttribute: model.partitionKey,
-          idType: deps.loader.idType(topic.name, target.model),
-          record: loaded.records.get(target.resourceId),
-          partitionCount: (t) => deps.publisher.partitionCount(t),
-        });
-        if (plan.kind === 'send') messages.push(...plan.messages);
-        else deps.logger.info({ row: w.row.id, topic: topic.name, resource: `${target.model}:${target.resourceId}` }, plan.reason);
-      } catch (err) {
-        w.error =
-          err instanceof EncodingError
-            ? new RelayError('ENCODING_FAILED', `cannot encode ${target.model} ${target.resourceId}: ${err.message}`, { cause: err })
-            : new RelayError('RECORD_INVALID', `cannot build the message of ${target.model} ${target.resourceId}: ${errorMessage(err)}`, { cause: err });
-        break;
-      }
-    }
-    if (w.error === undefined) w.messages = messages;
-  }
-}
-
-/** Fills `targets` (or `error`) of every row that is not coalesced into another. */
-async function resolveTargets(deps: BatchDeps, topic: TopicConfig, work: RowWork[]): Promise<void> {
-  const dependencyRows = new Map<string, RowWork[]>();
-  for (const w of work) {
-    if (w.coalescedInto !== undefined) continue;
-    const cls = w.row.resourceClass;
-    if (topic.models.has(cls)) w.targets = [ownTarget(w.row)];
-    else if (topic.dependencies.has(cls)) dependencyRows.set(cls, [...(dependencyRows.get(cls) ?? []), w]);
-    else {
-      w.error = new RelayError(
-        'UNKNOWN_MODEL',
-        `resource_class ${cls} has no serializer or dependency on topic ${topic.name} (configured: ${[...topic.models.keys()].join(', ')})`,
-        { context: { topic: topic.name } },
-      );
-    }
-  }
-  for (const [cls, group] of dependencyRows) {
-    const configs = topic.dependencies.get(cls) ?? [];
-    let parents: ParentsById;
-    try {
-      parents = await deps.dependencies.parents(configs, [...new Set(group.map((w) => w.row.resourceId))]);
-    } catch (err) {
-      if (!(err instanceof RelayError)) throw err;
-      for (const w of group) w.error = err;
-      continue;
-    }
-    for (const w of group) {
-      const found = parents.get(w.row.resourceId) ?? [];
-      // A dependency that no longer exists has no parents to find: its row's changeset names them.
-      w.targets = found.length > 0 ? found.map((p) => parentTarget(p.parentModel, p.parentId)) : parentsFromChangeset(w.row, configs);
-      if (w.targets.length === 0) {
-        deps.logger.warn({ row: w.row.id, topic: topic.name, resource: `${cls}:${w.row.resourceId}` }, 'dependency row has no parent to republish');
-      }
-    }
-  }
 }
 
 async function mark(

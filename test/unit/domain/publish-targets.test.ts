@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parentIdFromChangeset, parentTarget, parentsFromChangeset } from '../../../src/domain/publish-targets';
+import type { TopicConfig } from '../../../src/config/topics-types';
+import { changesetTouches, parentIdFromChangeset, parentsFromChangeset, updatedTarget } from '../../../src/domain/publish-targets';
 import type { ClaimedRow } from '../../../src/domain/outbox-row';
 
-test('a parent target is <parent_singular>_updated without the dependency row partition key', () => {
-  assert.deepEqual(parentTarget('Booking', '12'), { model: 'Booking', resourceId: '12', eventName: 'booking_updated', partitionKey: null });
-  assert.equal(parentTarget('Admin::Booking', '1').eventName, 'admin_booking_updated');
+const topic = { key: 'bookings', name: 'v3_bookings' } as TopicConfig;
+
+test('a related target is <model_singular>_updated without the row partition key', () => {
+  assert.deepEqual(updatedTarget(topic, 'Booking', '12'), { topic, model: 'Booking', resourceId: '12', eventName: 'booking_updated', partitionKey: null });
+  assert.equal(updatedTarget(topic, 'Admin::Booking', '1').eventName, 'admin_booking_updated');
 });
 
 test('the parent id of a deleted dependency comes from its changeset', () => {
@@ -19,5 +22,11 @@ test('the parent id of a deleted dependency comes from its changeset', () => {
     { name: 'Fee', parentModel: 'Booking', parentsSql: '', parentFromChangeset: 'booking_id', path: '' },
     { name: 'Fee', parentModel: 'Invoice', parentsSql: '', parentFromChangeset: undefined, path: '' },
   ];
-  assert.deepEqual(parentsFromChangeset(row, configs), [parentTarget('Booking', '4')]);
+  assert.deepEqual(parentsFromChangeset(row, topic, configs), [updatedTarget(topic, 'Booking', '4')]);
+});
+
+test('an observer fires only for the attributes it watches', () => {
+  assert.equal(changesetTouches({ default_check_in_time: ['15:00', '14:00'] }, ['default_check_in_time']), true);
+  assert.equal(changesetTouches({ name: ['a', 'b'] }, ['default_check_in_time']), false);
+  assert.equal(changesetTouches(null, ['default_check_in_time']), false);
 });

@@ -1,0 +1,144 @@
+import type { TopicConfig } from '../config/topics-types';
+import { GENESIS_SUFFIX, OBSERVER_TOPIC } from '../config/topics-types';
+import { planRow, type OutgoingMessage } from '../domain/message-builder';
+import { changesetTouches, ownTarget, parentsFromChangeset, updatedTarget, type PublishTarget } from '../domain/publish-targets';
+import { EncodingError } from '../domain/rails-json';
+import { RelayError, errorMessage } from '../errors';
+import type { ParentsById } from '../postgres/dependency-resolver';
+import type { ClaimedBatch } from '../postgres/outbox-store';
+import type { LoadResult } from '../postgres/serializer-loader';
+import type { BatchDeps, RowWork } from './batch-work';
+
+/**
+ * Decides each row's publish targets (its own resource, a dependency's parents, an observer's
+ * related records), loads every target's record with one query per (topic, model), and builds the
+ * messages. Runs under the ordering lock; `batch` is needed for observer fan-outs written in the
+ * claim's transaction.
+ */
+export async function loadAndPlan(deps: BatchDeps, topic: TopicConfig, work: RowWork[], batch: ClaimedBatch): Promise<void> {
+  if (topic.name === OBSERVER_TOPIC) await resolveObserverTargets(deps, work, batch);
+  else await resolveTargets(deps, topic, work);
+  const groups = new Map<string, { topic: TopicConfig; model: string; ids: Set<string> }>();
+  for (const w of work) {
+    for (const t of w.targets) {
+      const key = `${t.topic.name}\u0000${t.model}`;
+      const group = groups.get(key) ?? { topic: t.topic, model: t.model, ids: new Set<string>() };
+      group.ids.add(t.resourceId);
+      groups.set(key, group);
+    }
+  }
+  const loads = new Map(
+    await Promise.all(
+      [...groups.entries()].map(async ([key, g]): Promise<[string, LoadResult]> => [key, await deps.loader.load(g.topic.name, g.model, [...g.ids])]),
+    ),
+  );
+  const kafkaTopics = new Set<string>();
+  for (const g of groups.values()) {
+    kafkaTopics.add(g.topic.name);
+    if (g.topic.genesisReplica) kafkaTopics.add(g.topic.name + GENESIS_SUFFIX);
+  }
+  await deps.publisher.refreshPartitions(kafkaTopics);
+  for (const w of work) planRowMessages(deps, w, loads);
+}
+
+function planRowMessages(deps: BatchDeps, w: RowWork, loads: ReadonlyMap<string, LoadResult>): void {
+  const messages: OutgoingMessage[] = [];
+  for (const target of w.targets) {
+    const model = target.topic.models.get(target.model);
+    const loaded = loads.get(`${target.topic.name}\u0000${target.model}`);
+    if (model === undefined || loaded === undefined) continue;
+    const failure = loaded.failures.get(target.resourceId);
+    if (failure !== undefined) {
+      w.error = failure;
+      return;
+    }
+    try {
+      const plan = planRow({
+        row: { ...w.row, resourceClass: target.model, resourceId: target.resourceId, eventName: target.eventName, partitionKey: target.partitionKey },
+        topicName: target.topic.name,
+        genesisReplica: target.topic.genesisReplica,
+        partitionKeyAttribute: model.partitionKey,
+        idType: deps.loader.idType(target.topic.name, target.model),
+        record: loaded.records.get(target.resourceId),
+        partitionCount: (t) => deps.publisher.partitionCount(t),
+      });
+      if (plan.kind === 'send') messages.push(...plan.messages);
+      else deps.logger.info({ row: w.row.id, topic: target.topic.name, resource: `${target.model}:${target.resourceId}` }, plan.reason);
+    } catch (err) {
+      w.error =
+        err instanceof EncodingError
+          ? new RelayError('ENCODING_FAILED', `cannot encode ${target.model} ${target.resourceId}: ${err.message}`, { cause: err })
+          : new RelayError('RECORD_INVALID', `cannot build the message of ${target.model} ${target.resourceId}: ${errorMessage(err)}`, { cause: err });
+      return;
+    }
+  }
+  w.messages = messages;
+}
+
+/** Fills `targets` (or `error`) of every row of a regular topic that is not coalesced into another. */
+async function resolveTargets(deps: BatchDeps, topic: TopicConfig, work: RowWork[]): Promise<void> {
+  const dependencyRows = new Map<string, RowWork[]>();
+  for (const w of work) {
+    if (w.coalescedInto !== undefined) continue;
+    const cls = w.row.resourceClass;
+    if (topic.models.has(cls)) w.targets = [ownTarget(w.row, topic)];
+    else if (topic.dependencies.has(cls)) dependencyRows.set(cls, [...(dependencyRows.get(cls) ?? []), w]);
+    else {
+      w.error = new RelayError(
+        'UNKNOWN_MODEL',
+        `resource_class ${cls} has no serializer or dependency on topic ${topic.name} (configured: ${[...topic.models.keys()].join(', ')})`,
+        { context: { topic: topic.name } },
+      );
+    }
+  }
+  for (const [cls, group] of dependencyRows) {
+    const configs = topic.dependencies.get(cls) ?? [];
+    let parents: ParentsById;
+    try {
+      parents = await deps.dependencies.parents(configs, [...new Set(group.map((w) => w.row.resourceId))]);
+    } catch (err) {
+      if (!(err instanceof RelayError)) throw err;
+      for (const w of group) w.error = err;
+      continue;
+    }
+    for (const w of group) {
+      const found = parents.get(w.row.resourceId) ?? [];
+      // A dependency that no longer exists has no parents to find: its row's changeset names them.
+      w.targets =
+        found.length > 0 ? found.map((p) => updatedTarget(topic, p.parentModel, p.parentId)) : parentsFromChangeset(w.row, topic, configs);
+      if (w.targets.length === 0) {
+        deps.logger.warn({ row: w.row.id, topic: topic.name, resource: `${cls}:${w.row.resourceId}` }, 'dependency row has no parent to republish');
+      }
+    }
+  }
+}
+
+/**
+ * Observer rows: each observer of the row's class whose attributes the changeset touches finds
+ * its related records. Up to the inline limit they are published with this row; above it they are
+ * written as outbox rows of the target topic in this transaction (and published like any row).
+ */
+async function resolveObserverTargets(deps: BatchDeps, work: RowWork[], batch: ClaimedBatch): Promise<void> {
+  const observers = deps.observers.all;
+  for (const w of work) {
+    if (w.coalescedInto !== undefined) continue;
+    const matching = observers.filter((o) => o.model === w.row.resourceClass && changesetTouches(w.row.changeset, o.attributes));
+    const targets: PublishTarget[] = [];
+    try {
+      for (const o of matching) {
+        const related = await deps.observers.related(o, w.row.resourceId);
+        if (related.length > deps.observerInlineLimit) {
+          const event = updatedTarget(o.topic, o.republish, '').eventName;
+          await batch.insertFanout(o.republish, related, event, o.topic.name);
+          deps.logger.info({ row: w.row.id, observer: o.name, records: related.length, topic: o.topic.name }, 'observer fan-out handed to the outbox');
+        } else {
+          targets.push(...related.map((id) => updatedTarget(o.topic, o.republish, id)));
+        }
+      }
+      w.targets = targets;
+    } catch (err) {
+      if (!(err instanceof RelayError)) throw err;
+      w.error = err;
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import type { Logger } from 'pino';
+import type { ClaimedRow } from '../domain/outbox-row';
+import type { OutgoingMessage } from '../domain/message-builder';
+import type { PublishTarget } from '../domain/publish-targets';
+import type { RetryPolicy } from '../domain/retry-schedule';
+import type { RelayError } from '../errors';
+import type { KafkaPublisher } from '../kafka/publisher';
+import type { DependencyResolver } from '../postgres/dependency-resolver';
+import type { ObserverResolver } from '../postgres/observer-resolver';
+import type { OutboxStore } from '../postgres/outbox-store';
+import type { SerializerLoader } from '../postgres/serializer-loader';
+import type { RelayObserver } from './relay-observer';
+import type { SerialLock } from './serial-lock';
+
+export interface BatchDeps {
+  readonly store: OutboxStore;
+  readonly loader: SerializerLoader;
+  readonly dependencies: DependencyResolver;
+  readonly observers: ObserverResolver;
+  /** Observer fan-outs above this many records go through the outbox instead of inline. */
+  readonly observerInlineLimit: number;
+  readonly publisher: KafkaPublisher;
+  readonly retryPolicy: RetryPolicy;
+  readonly random: () => number;
+  readonly logger: Logger;
+  readonly observer: RelayObserver;
+  /** Shared by all batches of the process: load → enqueue happens in claim order. */
+  readonly orderLock: SerialLock;
+  readonly batchSize: number;
+  readonly publishDelayMs: number;
+}
+
+/** Per-row state while a batch is being worked on. */
+export interface RowWork {
+  readonly row: ClaimedRow;
+  /** The resources this row publishes (its own, a dependency's parents, an observer's targets). */
+  targets: readonly PublishTarget[];
+  /** Set when duplicate coalescing lets another row of the batch publish for this one. */
+  coalescedInto: RowWork | undefined;
+  messages: readonly OutgoingMessage[];
+  error: RelayError | undefined;
+  /** Index of the row's first message in the batch's message list. */
+  first: number;
+}
