@@ -86,7 +86,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   });
   metrics.observePublisher(publisher);
   const table = qualifiedTable(settings.database.schema, settings.database.table);
-  const store = new OutboxStore(pool, table);
+  const store = new OutboxStore(pool, table, settings.relay.onPublish);
   const loader = new SerializerLoader(pool, topics);
   const dependencies = new DependencyResolver(pool, topics);
   const observers = new ObserverResolver(pool, topics);

@@ -34,6 +34,7 @@ export interface Settings {
     maxInflightBatches: number;
     pollIntervalMs: number;
     listenNotify: boolean;
+    onPublish: 'mark' | 'delete';
     publishDelayMs: number;
     shutdownGraceMs: number;
     errorBackoffMs: number;

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { ClaimedRow } from '../domain/outbox-row';
 import { RelayError, errorMessage } from '../errors';
-import { outboxStatements, type OutboxStatements } from './outbox-sql';
+import { outboxStatements, type OnPublish, type OutboxStatements } from './outbox-sql';
 
 /** A failed row's bookkeeping, computed by the retry schedule. */
 export interface FailureMark {
@@ -86,8 +86,9 @@ export class OutboxStore {
   constructor(
     private readonly pool: Pool,
     table: string,
+    onPublish: OnPublish = 'mark',
   ) {
-    this.sql = outboxStatements(table);
+    this.sql = outboxStatements(table, onPublish);
   }
 
   /**

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { runUntilIdle, writeTopicsFile } from '../../helpers/relay-process';
+
+// RELAY_ON_PUBLISH=delete: published rows are deleted instead of marked; failed rows stay, with
+// the regular failure bookkeeping.
+
+let db: TestDatabase;
+const namespace = uniqueNamespace('del');
+const topic = `${namespace}_users`;
+
+before(async () => {
+  db = await createTestDatabase('del');
+  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
+  await db.query(`INSERT INTO users VALUES (1, 'a'), (2, 'b'), (3, 'c')`);
+  await createTopic(topic, 1);
+});
+
+after(async () => {
+  await deleteTopics([topic]);
+  await db.drop();
+});
+
+test('published rows are deleted, a failed row is kept and marked', async () => {
+  for (const id of [1, 2, 3]) await insertOutboxRow(db, { resourceClass: 'User', resourceId: id, event: 'user_updated', topic });
+  await insertOutboxRow(db, { resourceClass: 'Ghost', resourceId: 9, event: 'ghost_updated', topic });
+  const file = writeTopicsFile(`
+namespace: ${namespace}
+topics:
+  users:
+    partition_key: id
+    models:
+      User:
+        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
+`);
+  const run = await runUntilIdle(file, { ...db.relayEnv(), RELAY_ON_PUBLISH: 'delete' });
+  assert.equal(run.code, 0, run.output);
+  const messages = await consumeAll(topic, 3);
+  assert.deepEqual(messages.map((m) => m.key).sort(), ['User:1', 'User:2', 'User:3']);
+  const rows = await db.query<{ resource_class: string; error_class: string | null; attempts: number }>(
+    'SELECT resource_class, error_class, attempts FROM dionysus_outboxes',
+  );
+  assert.deepEqual(rows, [{ resource_class: 'Ghost', error_class: 'UNKNOWN_MODEL', attempts: 1 }]);
+});
