@@ -168,6 +168,12 @@ export const settingsSchema = {
       default: 200,
       env: 'RELAY_POLL_INTERVAL_MS',
     },
+    onPublish: {
+      doc: 'What happens to a published row: mark (set published_at, as the gem) or delete (for installations that keep no history; failed rows are still marked).',
+      format: ['mark', 'delete'],
+      default: 'mark',
+      env: 'RELAY_ON_PUBLISH',
+    },
     listenNotify: {
       doc: 'LISTEN for the optional insert trigger (migrate --with notify_trigger) to publish without waiting for the poll; needs a direct or session-pooled connection.',
       format: Boolean,
