@@ -91,6 +91,14 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   const dependencies = new DependencyResolver(pool, topics);
   const observers = new ObserverResolver(pool, topics);
 
+  if (settings.database.idleInTransactionTimeoutMs > 0 && settings.kafka.deliveryTimeoutMs >= settings.database.idleInTransactionTimeoutMs) {
+    // A relay frozen longer than the idle timeout loses its locks; messages still queued in its
+    // librdkafka could then be delivered after a newer state sent by another relay.
+    logger.warn(
+      { deliveryTimeoutMs: settings.kafka.deliveryTimeoutMs, idleInTransactionTimeoutMs: settings.database.idleInTransactionTimeoutMs },
+      'KAFKA_DELIVERY_TIMEOUT_MS should be below DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS for snapshot ordering after a freeze',
+    );
+  }
   await startDependencies(logger, settings, pool, [loader, dependencies, observers], publisher);
 
   const databaseProbe = new DatabaseProbe(pool, { intervalMs: settings.health.readinessIntervalMs }, logger);

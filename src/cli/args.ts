@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { describeSettings } from '../config/settings';
 
-export type Command = 'run' | 'migrate' | 'check' | 'tombstone' | 'cleanup' | 'help' | 'version';
+export type Command = 'run' | 'migrate' | 'check' | 'tombstone' | 'cleanup' | 'genesis' | 'help' | 'version';
 type WorkCommand = Exclude<Command, 'help' | 'version'>;
 
 export interface CliArgs {
@@ -21,8 +21,16 @@ export interface CliArgs {
   legacyNull?: boolean;
   /** cleanup */
   olderThan?: string | undefined;
+  /** cleanup, genesis */
   batchSize?: string | undefined;
   pause?: string | undefined;
+  /** genesis (also topic, model, batchSize) */
+  from?: string | undefined;
+  to?: string | undefined;
+  visibleOnly?: boolean;
+  rate?: string | undefined;
+  over?: string | undefined;
+  resume?: string | undefined;
 }
 
 export class UsageError extends Error {}
@@ -47,6 +55,19 @@ const OPTIONS = {
     'legacy-null': { type: 'boolean' },
   },
   cleanup: { ...COMMON_OPTIONS, 'older-than': { type: 'string' }, 'batch-size': { type: 'string' }, pause: { type: 'string' } },
+  genesis: {
+    ...COMMON_OPTIONS,
+    topics: { type: 'string' },
+    topic: { type: 'string' },
+    model: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'visible-only': { type: 'boolean' },
+    rate: { type: 'string' },
+    over: { type: 'string' },
+    resume: { type: 'string' },
+    'batch-size': { type: 'string' },
+  },
 } as const;
 
 const REQUIRED: Partial<Record<WorkCommand, string[]>> = {
@@ -62,7 +83,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
   }
   if (first === '--version' || first === 'version') return { command: 'version', exitWhenIdle: false, optionalMigrations: [] };
   if (!isCommand(first) || first === 'help' || first === 'version') {
-    throw new UsageError(`unknown command "${first}" (commands: run, migrate, check, tombstone, cleanup; see --help)`);
+    throw new UsageError(`unknown command "${first}" (commands: run, migrate, check, tombstone, cleanup, genesis; see --help)`);
   }
   let values: Record<string, unknown>;
   try {
@@ -88,10 +109,16 @@ export function parseCli(argv: readonly string[]): CliArgs {
     olderThan: values['older-than'] as string | undefined,
     batchSize: values['batch-size'] as string | undefined,
     pause: values['pause'] as string | undefined,
+    from: values['from'] as string | undefined,
+    to: values['to'] as string | undefined,
+    visibleOnly: values['visible-only'] === true,
+    rate: values['rate'] as string | undefined,
+    over: values['over'] as string | undefined,
+    resume: values['resume'] as string | undefined,
   };
 }
 
-const COMMANDS: readonly Command[] = ['run', 'migrate', 'check', 'tombstone', 'cleanup', 'help', 'version'];
+const COMMANDS: readonly Command[] = ['run', 'migrate', 'check', 'tombstone', 'cleanup', 'genesis', 'help', 'version'];
 
 function isCommand(value: string | undefined): value is Command {
   return COMMANDS.includes(value as Command);
@@ -147,6 +174,28 @@ batches; what was deleted stays deleted, nothing is left half-done.
   --batch-size N         rows per delete statement (default: RETENTION_BATCH_SIZE, 1000)
   --pause DURATION       pause between statements (default: RETENTION_PAUSE_MS, 100ms)
 ${COMMON_HELP}`,
+  genesis: `dionysus-relay genesis --topic TOPIC --model MODEL [options]
+dionysus-relay genesis --resume ID [--rate N/s | --over DURATION] [--batch-size N]
+
+Re-streams every record of MODEL (a backfill) through its serializer, in pages of ids in id
+order, as <singular>_updated, or <singular>_destroyed for soft-deleted records (the model's
+soft_delete_column, default canceled_at, is set). TOPIC naming the primary topic of a
+genesis_replica pair sends to both topics; TOPIC_genesis sends only to the replica. Writes no
+outbox rows: it can run while the relay runs. Progress is kept in dionysus_relay_genesis_runs;
+Ctrl-C/SIGTERM stops after the current page (exit 130/143) and --resume ID continues.
+A model with an \`sql:\` serializer needs \`table:\` in the topics YAML (where its ids are paged from).
+
+  --topic TOPIC          topic key (users), full name (<namespace>_users), or either with _genesis
+  --model MODEL          class name, e.g. User or Admin::User
+  --from TIME            only records with updated_at >= TIME (ISO 8601; no zone = UTC)
+  --to TIME              only records with updated_at <= TIME
+  --visible-only         skip soft-deleted records instead of sending them as _destroyed
+  --rate N/s             at most N records per second (also N/m, N/h)
+  --over DURATION        spread the run evenly over DURATION (e.g. 30m, 6h)
+  --batch-size N         ids per page (default 500; at most one second's worth when paced)
+  --resume ID            continue run ID where it stopped (its topic, model and filters)
+  --topics FILE          topics YAML (env TOPICS_FILE, default config/topics.yaml)
+${COMMON_HELP}`,
 };
 
 export function helpText(command?: Command): string {
@@ -164,6 +213,7 @@ Commands:
   check     validate the configuration against PostgreSQL and Kafka
   tombstone send a tombstone (null value) for one resource
   cleanup   delete published rows older than a duration (retention)
+  genesis   re-stream every record of a model (backfill), paced and resumable
   help      this text; "help <command>" or "<command> --help" for a command's options
   version   print the version
 

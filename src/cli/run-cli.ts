@@ -6,6 +6,7 @@ import { packageRoot } from '../package-root';
 import { UsageError, helpText, parseCli } from './args';
 import { checkCommand } from './check-command';
 import { cleanupCommand } from './cleanup-command';
+import { genesisCommand } from './genesis-command';
 import { tombstoneCommand } from './tombstone-command';
 import { migrateCommand } from './migrate-command';
 
@@ -29,6 +30,8 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): P
         return await tombstoneCommand(args, env, out);
       case 'cleanup':
         return await cleanupCommand(args, env, out);
+      case 'genesis':
+        return await genesisCommand(args, env, out);
       case 'run':
         return await runRelay(args, env);
     }

@@ -20,6 +20,7 @@ export interface OutboxStatements {
   readonly countPending: { name: string; text: string };
   readonly deletePublished: { name: string; text: string };
   readonly insertFanout: { name: string; text: string };
+  readonly lockResources: { name: string; text: string };
 }
 
 /** Quotes `schema.table` (or `table`) as an identifier pair. */
@@ -110,6 +111,17 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark'): 
                FROM ${table}
               WHERE published_at IS NULL AND topic = ANY($1::text[])
                 AND (retry_at IS NULL OR retry_at <= (now() AT TIME ZONE 'UTC'))`,
+    },
+    lockResources: {
+      name: 'dionysus_relay_lock_resources',
+      // Snapshot ordering across relays: before a batch reads the state of its resources it takes
+      // a transaction-scoped advisory lock per resource (topic, class, id), held until its marks
+      // commit, i.e. after delivery. Another relay publishing the same resource waits, then reads a
+      // state at least as new and enqueues it after ours: states in Kafka never go backwards.
+      // Keys come sorted and distinct from the caller, and a function scan visits the array in
+      // order, so every batch locks in one global order and two batches cannot deadlock. (No
+      // ORDER BY here: the claim transaction prices sorts out, which would make this plan absurd.)
+      text: `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest($1::text[]) AS k`,
     },
     insertFanout: {
       name: 'dionysus_relay_insert_fanout',

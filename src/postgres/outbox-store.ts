@@ -48,6 +48,13 @@ export class ClaimedBatch {
     });
   }
 
+  /** Advisory locks on the batch's resources until commit (see outbox-sql.ts lockResources). */
+  async lockResources(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const ordered = [...new Set(keys)].sort();
+    await this.client.query({ name: this.sql.lockResources.name, text: this.sql.lockResources.text, values: [ordered] });
+  }
+
   /** Writes outbox rows for an observer fan-out in this batch's transaction. */
   async insertFanout(resourceClass: string, ids: readonly string[], eventName: string, topic: string): Promise<void> {
     await this.client.query({ name: this.sql.insertFanout.name, text: this.sql.insertFanout.text, values: [resourceClass, ids, eventName, topic] });

@@ -18,6 +18,7 @@ import type { BatchDeps, RowWork } from './batch-work';
 export async function loadAndPlan(deps: BatchDeps, topic: TopicConfig, work: RowWork[], batch: ClaimedBatch): Promise<void> {
   if (topic.name === OBSERVER_TOPIC) await resolveObserverTargets(deps, work, batch);
   else await resolveTargets(deps, topic, work);
+  await batch.lockResources(work.flatMap((w) => w.targets.map((t) => `${t.topic.name}:${t.model}:${t.resourceId}`)));
   const groups = new Map<string, { topic: TopicConfig; model: string; ids: Set<string> }>();
   for (const w of work) {
     for (const t of w.targets) {
