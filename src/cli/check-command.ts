@@ -3,6 +3,7 @@ import { producerConfig } from '../kafka/librdkafka-config';
 import { GENESIS_SUFFIX } from '../config/topics-types';
 import { errorMessage } from '../errors';
 import { loadConfiguration } from '../main';
+import { checkDatabase } from '../postgres/live-checks';
 import { createPool } from '../postgres/pool';
 import { DependencyResolver } from '../postgres/dependency-resolver';
 import { ObserverResolver } from '../postgres/observer-resolver';
@@ -27,10 +28,18 @@ export async function checkCommand(args: CliArgs, env: NodeJS.ProcessEnv, out: (
     out('observers: every observer statement runs and returns an id column');
   } catch (err) {
     problems.push(...errorMessage(err).split('\n'));
+  }
+  try {
+    const live = await checkDatabase(pool, settings.database.schema, settings.database.table, topics);
+    for (const note of live.notes) out(note);
+    problems.push(...live.problems);
+  } catch (err) {
+    problems.push(`postgres: ${errorMessage(err)}`);
   } finally {
     await pool.end();
   }
-  const publisher = new KafkaPublisher({ config: producerConfig(settings.kafka), metadataRefreshMs: 0 });
+  // check must not create topics: a metadata request for a missing topic would auto-create it.
+  const publisher = new KafkaPublisher({ config: { ...producerConfig(settings.kafka), 'allow.auto.create.topics': false }, metadataRefreshMs: 0 });
   try {
     await publisher.start();
     for (const topic of topics.topics) {
@@ -40,7 +49,7 @@ export async function checkCommand(args: CliArgs, env: NodeJS.ProcessEnv, out: (
           await publisher.refreshPartitions([name]);
           out(`kafka: ${name} has ${publisher.partitionCount(name)} partition(s)`);
         } catch (err) {
-          problems.push(`kafka: ${name}: ${errorMessage(err)}`);
+          problems.push(`kafka: ${name}: ${errorMessage(err)} (the relay would create it only if the brokers auto-create topics)`);
         }
       }
     }

@@ -1,0 +1,88 @@
+import type { Pool } from 'pg';
+import type { ModelConfig, TopicsConfig } from '../config/topics-types';
+import { OBSERVER_TOPIC } from '../config/topics-types';
+
+/** Columns the relay reads or writes; `changeset` is optional in the gem's schema. */
+const REQUIRED_COLUMNS = [
+  'id', 'resource_class', 'resource_id', 'event_name', 'topic', 'partition_key', 'published_at', 'failed_at',
+  'retry_at', 'error_class', 'error_message', 'attempts', 'created_at', 'updated_at',
+];
+
+export interface LiveCheckResult {
+  readonly problems: string[];
+  readonly notes: string[];
+}
+
+/**
+ * `check` against the live database (read-only): the outbox table's shape and publishing index,
+ * pending rows the configuration cannot publish, and whether serializers can use an index on id.
+ */
+export async function checkDatabase(pool: Pool, schema: string, table: string, topics: TopicsConfig): Promise<LiveCheckResult> {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const columns = await pool.query<{ column_name: string }>(
+    `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`,
+    [schema, table],
+  );
+  const present = new Set(columns.rows.map((r) => r.column_name));
+  if (present.size === 0) return { problems: [`postgres: table ${schema}.${table} does not exist (dionysus-relay migrate creates it)`], notes };
+  const missing = REQUIRED_COLUMNS.filter((c) => !present.has(c));
+  if (missing.length > 0) problems.push(`postgres: ${schema}.${table} lacks column(s) ${missing.join(', ')}`);
+  notes.push(`postgres: ${schema}.${table} has the relay's columns${present.has('changeset') ? ' and changeset' : ' (no changeset column: observers and deleted-dependency lookups need it)'}`);
+
+  // The claim needs a partial index on (topic, created_at) WHERE published_at IS NULL, whatever its name.
+  const indexes = await pool.query<{ name: string; def: string }>(
+    `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
+       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+       JOIN pg_namespace n ON n.oid = t.relnamespace
+      WHERE n.nspname = $1 AND t.relname = $2`,
+    [schema, table],
+  );
+  const publishing = indexes.rows.find((r) => /\(topic, created_at\)/.test(r.def) && /WHERE \(published_at IS NULL\)/.test(r.def));
+  if (publishing === undefined) {
+    problems.push(`postgres: ${schema}.${table} has no partial index (topic, created_at) WHERE published_at IS NULL: every claim would scan the published history`);
+  } else {
+    notes.push(`postgres: publishing index ${publishing.name} present`);
+  }
+
+  const pending = await pool.query<{ topic: string; resource_class: string; n: string }>(
+    `SELECT topic, resource_class, count(*) AS n FROM "${schema}"."${table}" WHERE published_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2`,
+  );
+  for (const row of pending.rows) {
+    if (row.topic === OBSERVER_TOPIC) continue;
+    const topic = topics.byName.get(row.topic);
+    if (topic === undefined) {
+      notes.push(`postgres: ${row.n} pending row(s) of topic ${row.topic}, which this configuration does not name (left to whoever owns it)`);
+    } else if (!topic.models.has(row.resource_class) && !topic.dependencies.has(row.resource_class)) {
+      problems.push(`postgres: ${row.n} pending row(s) of ${row.resource_class} on ${row.topic}, which has no serializer or dependency for it`);
+    }
+  }
+  for (const topic of topics.topics) {
+    for (const model of topic.models.values()) {
+      const problem = await seqScanProblem(pool, model);
+      if (problem !== undefined) problems.push(`${topics.file}: ${model.path}: ${problem}`);
+    }
+  }
+  return { problems, notes };
+}
+
+/** Runs the serializer's plan with sequential scans priced out: a Seq Scan left means no usable index. */
+async function seqScanProblem(pool: Pool, model: ModelConfig): Promise<string | undefined> {
+  if (model.source.kind !== 'sql') return undefined; // views are queried by their id column's own type
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SET LOCAL enable_seqscan = off');
+    const sample = model.idType === 'uuid' ? '00000000-0000-0000-0000-000000000000' : '0';
+    const plan = await client.query({ text: `EXPLAIN (FORMAT JSON) ${model.source.sql}`, values: [[sample]] });
+    const text = JSON.stringify(plan.rows[0]);
+    const seq = /"Node Type":"Seq Scan","[^}]*?"Relation Name":"([^"]+)"/.exec(text);
+    return seq === null ? undefined : `the serializer scans ${seq[1]} sequentially: no index serves its id lookup`;
+  } catch {
+    // A statement that does not run is already reported by the serializer check.
+    return undefined;
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
+    client.release();
+  }
+}

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { baseRelayEnv, cliPath, writeTopicsFile } from '../../helpers/relay-process';
+
+// `dionysus-relay check`: passes on a good setup; reports a broken serializer, a missing publishing
+// index, a missing topic and pending rows nobody can publish, each on its own line.
+
+let db: TestDatabase;
+const namespace = uniqueNamespace('check');
+const usersTopic = `${namespace}_users`;
+
+before(async () => {
+  db = await createTestDatabase('check');
+  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
+  await db.query(`CREATE TABLE audit_logs (id bigint NOT NULL, message text)`);
+  await createTopic(usersTopic, 3);
+});
+
+after(async () => {
+  await deleteTopics([usersTopic]);
+  await db.drop();
+});
+
+function check(yaml: string): { code: number | null; out: string } {
+  const r = spawnSync(process.execPath, [cliPath(), 'check', '--topics', writeTopicsFile(yaml)], {
+    env: baseRelayEnv(db.relayEnv()),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: r.status, out: r.stdout + r.stderr };
+}
+
+const GOOD = `
+namespace: ${namespace}
+topics:
+  users:
+    partition_key: id
+    models:
+      User:
+        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
+`;
+
+test('a good setup passes and reports partition counts', () => {
+  const r = check(GOOD);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, new RegExp(`kafka: ${usersTopic} has 3 partition\\(s\\)`));
+  assert.match(r.out, /publishing index index_dionysus_outboxes_publishing_idx present/);
+  assert.match(r.out, /check passed/);
+});
+
+test('each problem gets its own line', async () => {
+  await db.query('DROP INDEX index_dionysus_outboxes_publishing_idx');
+  await insertOutboxRow(db, { resourceClass: 'Ghost', resourceId: 1, event: 'ghost_updated', topic: usersTopic });
+  await insertOutboxRow(db, { resourceClass: 'Order', resourceId: 1, event: 'order_updated', topic: 'someone_elses_topic' });
+  const r = check(`${GOOD}
+  orders:
+    models:
+      Order:
+        sql: SELECT id, totl FROM users WHERE id = ANY($1::bigint[])
+      AuditLog:
+        sql: SELECT id, message FROM audit_logs WHERE id = ANY($1::bigint[])
+`);
+  assert.equal(r.code, 1, r.out);
+  const problems = r.out.split('\n').filter((l) => l.startsWith('PROBLEM '));
+  assert.ok(problems.some((l) => /topics\.orders\.models\.Order: column "totl" does not exist/.test(l)), r.out);
+  assert.ok(problems.some((l) => /has no partial index \(topic, created_at\) WHERE published_at IS NULL/.test(l)), r.out);
+  assert.ok(problems.some((l) => new RegExp(`kafka: ${namespace}_orders: .*does not exist`).test(l)), r.out);
+  assert.ok(problems.some((l) => /1 pending row\(s\) of Ghost on .*no serializer or dependency/.test(l)), r.out);
+  assert.match(r.out, /pending row\(s\) of topic someone_elses_topic, which this configuration does not name/);
+  assert.ok(problems.some((l) => /models\.AuditLog: the serializer scans audit_logs sequentially/.test(l)), r.out);
+  assert.match(r.out, /check failed: 5 problem\(s\)/);
+});
