@@ -41,6 +41,8 @@ export class KafkaPublisher {
   private readonly partitions = new Map<string, { count: number; fetchedAt: number }>();
   private stopping: Promise<void> | undefined;
   private connected = false;
+  /** From the latest statistics: undefined until the first blob arrives. */
+  private brokersUp: boolean | undefined;
 
   constructor(private readonly options: PublisherOptions) {}
 
@@ -48,8 +50,12 @@ export class KafkaPublisher {
     return this.pending.size;
   }
 
+  /**
+   * Connected and, as far as the latest statistics tell, at least one broker is UP. librdkafka
+   * keeps the client "connected" through a broker outage; the statistics show the truth.
+   */
   isConnected(): boolean {
-    return this.connected && this.producer?.isConnected() === true;
+    return this.connected && this.producer?.isConnected() === true && this.brokersUp !== false;
   }
 
   async start(): Promise<void> {
@@ -71,7 +77,9 @@ export class KafkaPublisher {
       const onStats = this.options.onStats;
       producer.on('event.stats', (event: { message: string }) => {
         try {
-          onStats(JSON.parse(event.message));
+          const stats: unknown = JSON.parse(event.message);
+          this.brokersUp = anyBrokerUp(stats);
+          onStats(stats);
         } catch {
           // Statistics are best effort; a malformed blob never disturbs publishing.
         }
@@ -255,6 +263,15 @@ export class KafkaPublisher {
     }
     return this.producer;
   }
+}
+
+/** Whether any real broker (node id >= 0, not librdkafka's internal ones) is in state UP. */
+function anyBrokerUp(stats: unknown): boolean | undefined {
+  const brokers = (stats as { brokers?: Record<string, { nodeid?: number; state?: string }> } | null)?.brokers;
+  if (brokers === undefined || brokers === null) return undefined;
+  const real = Object.values(brokers).filter((b) => typeof b.nodeid === 'number' && b.nodeid >= 0);
+  if (real.length === 0) return undefined;
+  return real.some((b) => b.state === 'UP');
 }
 
 function sleep(ms: number): Promise<void> {
