@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { TEST_DATABASE_URL } from '../../helpers/env';
+import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { baseRelayEnv, cliPath, startRelay, writeTopicsFile } from '../../helpers/relay-process';
+import { freePort, httpGet } from '../observability/support';
+
+// No password, SASL secret or full connection string ever appears in logs, metrics, errors or
+// --help: the relay runs at debug level with known secrets, publishes, fails a row, is scraped,
+// and everything it printed or served is searched for them.
+
+let db: TestDatabase;
+const namespace = uniqueNamespace('secret');
+const topic = `${namespace}_users`;
+const DB_PASSWORD = 'dionysus'; // the test database's real password, so the relay can connect
+const SASL_SECRET = 'sasl-s3cret-for-test';
+
+before(async () => {
+  db = await createTestDatabase('secret');
+  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
+  await db.query(`INSERT INTO users VALUES (1, 'Dionysus')`);
+  await createTopic(topic, 1);
+});
+
+after(async () => {
+  await deleteTopics([topic]);
+  await db.drop();
+});
+
+function assertClean(text: string, where: string): void {
+  assert.ok(!text.includes(`:${DB_PASSWORD}@`), `${where} contains the database password`);
+  assert.ok(!text.includes(TEST_DATABASE_URL), `${where} contains the full connection string`);
+  assert.ok(!text.includes(SASL_SECRET), `${where} contains the SASL password`);
+}
+
+test('logs, metrics, errors and --help never show a secret', async () => {
+  await insertOutboxRow(db, { resourceClass: 'User', resourceId: 1, event: 'user_updated', topic });
+  await insertOutboxRow(db, { resourceClass: 'Ghost', resourceId: 2, event: 'ghost_updated', topic });
+  const port = await freePort();
+  const env = {
+    ...db.relayEnv(),
+    HTTP_PORT: String(port),
+    HTTP_HOST: '127.0.0.1',
+    LOG_LEVEL: 'trace',
+    KAFKA_SASL_USERNAME: 'relay',
+    KAFKA_SASL_PASSWORD: SASL_SECRET,
+    KAFKA_LIBRDKAFKA: '{"linger.ms":1}',
+  };
+  const file = writeTopicsFile(`
+namespace: ${namespace}
+topics:
+  users:
+    partition_key: id
+    models:
+      User:
+        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
+`);
+  const relay = startRelay(['run', '--topics', file], env);
+  await relay.waitForLog('relay running');
+  await consumeAll(topic, 1);
+  await relay.waitForLog('UNKNOWN_MODEL');
+  const metrics = await httpGet(port, '/metrics');
+  const ready = await httpGet(port, '/readyz');
+  relay.kill('SIGTERM');
+  assert.equal(await relay.exited, 0, relay.output());
+  assertClean(relay.output(), 'the log');
+  assertClean(metrics.body, '/metrics');
+  assertClean(ready.body, '/readyz');
+
+  // Errors: a bad broker list and an unreachable database, with the same secrets.
+  const failing = spawnSync(process.execPath, [cliPath(), 'run', '--topics', file], {
+    env: baseRelayEnv({ ...env, DATABASE_URL: `postgres://dionysus:${DB_PASSWORD}@127.0.0.1:1/x` }),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.notEqual(failing.status, 0);
+  assertClean(failing.stdout + failing.stderr, 'the start-up error');
+
+  const help = spawnSync(process.execPath, [cliPath(), 'run', '--help'], { env: baseRelayEnv(env), encoding: 'utf8' });
+  assertClean(help.stdout, '--help');
+});
