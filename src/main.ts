@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { CliArgs } from './cli/args';
@@ -24,6 +24,7 @@ import { OutboxStore } from './postgres/outbox-store';
 import { qualifiedTable } from './postgres/outbox-sql';
 import { NotifyListener } from './postgres/notify-listener';
 import { connectionConfig, createPool, redactUrl } from './postgres/pool';
+import { CrashTracker } from './postgres/crash-tracker';
 import { DependencyResolver } from './postgres/dependency-resolver';
 import { ObserverResolver } from './postgres/observer-resolver';
 import { SerializerLoader } from './postgres/serializer-loader';
@@ -70,7 +71,10 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   const topicNames = topics.topics.map((t) => t.name);
   const registry = new Registry();
   const metrics = new RelayMetrics(registry, { topics: topicNames, buildInfo: readBuildInfo() });
-  const pool = createPool(settings.database);
+  // Every connection of this process carries its instance id, which tells crash tracking whether
+  // the process that registered a batch is still alive.
+  const instance = randomBytes(6).toString('hex');
+  const pool = createPool(settings.database, `dionysus-relay:${instance}`);
   metrics.observePool(pool);
   // Idle pool clients can lose their server (Postgres restart); log, never crash.
   pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'idle PostgreSQL connection lost'));
@@ -90,6 +94,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   const loader = new SerializerLoader(pool, topics);
   const dependencies = new DependencyResolver(pool, topics);
   const observers = new ObserverResolver(pool, topics);
+  const crashTracker = new CrashTracker(pool, table, instance, settings.relay.poisonMaxCrashes, logger);
 
   if (settings.database.idleInTransactionTimeoutMs > 0 && settings.kafka.deliveryTimeoutMs >= settings.database.idleInTransactionTimeoutMs) {
     // A relay frozen longer than the idle timeout loses its locks; messages still queued in its
@@ -100,6 +105,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
     );
   }
   await startDependencies(logger, settings, pool, [loader, dependencies, observers], publisher);
+  await crashTracker.start();
 
   const databaseProbe = new DatabaseProbe(pool, { intervalMs: settings.health.readinessIntervalMs }, logger);
   const health = new HealthMonitor({ livenessTimeoutMs: settings.health.livenessTimeoutMs, database: databaseProbe, kafka: publisher });
@@ -113,6 +119,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
       loader,
       dependencies,
       observers,
+      crashTracker,
       observerInlineLimit: topics.observerInlineLimit,
       publisher,
       retryPolicy,
@@ -151,6 +158,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   shutdown.onRelease({ name: 'LISTEN connection', stop: () => listener?.stop() ?? Promise.resolve() });
   shutdown.onRelease({ name: 'compatibility health file', stop: () => compatFile?.stop() ?? Promise.resolve() });
   shutdown.onRelease({ name: 'backlog poller', stop: () => backlogPoller.stop() });
+  shutdown.onRelease({ name: 'crash tracker', stop: () => crashTracker.stop() });
   shutdown.onRelease({ name: 'readiness probe', stop: () => databaseProbe.stop() });
   shutdown.onRelease({ name: 'kafka producer', stop: () => publisher.stop() });
   shutdown.onRelease({ name: 'postgres pool', stop: () => pool.end() });

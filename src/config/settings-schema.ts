@@ -168,6 +168,12 @@ export const settingsSchema = {
       default: 200,
       env: 'RELAY_POLL_INTERVAL_MS',
     },
+    poisonMaxCrashes: {
+      doc: 'Set a row aside (error_class POISON_ROW, retry_at = infinity) after it was in flight during this many crashes of a relay; 0 = off. Needs the tables of `migrate`.',
+      format: 'nat',
+      default: 3,
+      env: 'RELAY_POISON_MAX_CRASHES',
+    },
     onPublish: {
       doc: 'What happens to a published row: mark (set published_at, as the gem) or delete (for installations that keep no history; failed rows are still marked).',
       format: ['mark', 'delete'],

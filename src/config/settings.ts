@@ -35,6 +35,7 @@ export interface Settings {
     pollIntervalMs: number;
     listenNotify: boolean;
     onPublish: 'mark' | 'delete';
+    poisonMaxCrashes: number;
     publishDelayMs: number;
     shutdownGraceMs: number;
     errorBackoffMs: number;

@@ -4,6 +4,8 @@ import { coalesceRows } from '../domain/coalesce';
 import { decideRetry } from '../domain/retry-schedule';
 import { RelayError, errorMessage } from '../errors';
 import type { DeliveryOutcome } from '../kafka/publisher';
+import type { ClaimedRow } from '../domain/outbox-row';
+import type { TrackedBatch } from '../postgres/crash-tracker';
 import type { ClaimedBatch, FailureMark } from '../postgres/outbox-store';
 import { loadAndPlan } from './batch-planning';
 import type { BatchDeps, RowWork } from './batch-work';
@@ -19,6 +21,8 @@ export interface BatchResult {
   readonly givenUp: number;
   /** Rows left pending without an attempt counted (broker trouble during delivery). */
   readonly released: number;
+  /** Rows claimed but left for a later batch because a crash suspect is published alone. */
+  readonly deferred?: number;
 }
 
 const EMPTY: BatchResult = { claimed: 0, published: 0, failed: 0, givenUp: 0, released: 0 };
@@ -42,8 +46,21 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<Bat
   timer('claim');
   if (batch !== null) safely(() => deps.observer.batchClaimed(topic.name, batch.rows.length));
   if (batch === null) return EMPTY;
+  let tracked: TrackedBatch | undefined;
+  let publishedSuspects: string[] = [];
   try {
-    const work = batch.rows.map((row): RowWork => ({ row, targets: [], coalescedInto: undefined, messages: [], error: undefined, first: 0 }));
+    tracked = await deps.crashTracker.begin(batch.rows.map((r) => r.id));
+    let rows = batch.rows;
+    if (tracked !== undefined && tracked.suspects.size > 0) {
+      // A row that was in flight when a relay died is published alone, so that if it kills this
+      // process too, only its own crash count grows. The other rows stay pending (locks released
+      // at commit, nothing marked) for the next batch.
+      const suspect = rows.find((r) => tracked?.suspects.has(r.id)) as ClaimedRow;
+      rows = [suspect];
+      await deps.crashTracker.narrow(tracked, [suspect.id]);
+      deps.logger.warn({ row: suspect.id, topic: topic.name, resource: `${suspect.resourceClass}:${suspect.resourceId}` }, 'publishing a crash suspect alone');
+    }
+    const work = rows.map((row): RowWork => ({ row, targets: [], coalescedInto: undefined, messages: [], error: undefined, first: 0 }));
     if (topic.coalesce) {
       coalesceRows(batch.rows).forEach((representative, i) => {
         const w = work[i] as RowWork;
@@ -65,11 +82,14 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<Bat
     const result = await mark(deps, topic, batch, work, outcomes);
     await batch.commit();
     timer('mark');
-    return result;
+    publishedSuspects = work.filter((w) => tracked?.suspects.has(w.row.id) === true).map((w) => w.row.id);
+    return { ...result, deferred: batch.rows.length - work.length };
   } catch (err) {
     await batch.abandon(err);
     safely(() => deps.observer.batchAbandoned(topic.name, errorMessage(err)));
     throw err;
+  } finally {
+    await deps.crashTracker.end(tracked, publishedSuspects);
   }
 }
 

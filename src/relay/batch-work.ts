@@ -5,6 +5,7 @@ import type { PublishTarget } from '../domain/publish-targets';
 import type { RetryPolicy } from '../domain/retry-schedule';
 import type { RelayError } from '../errors';
 import type { KafkaPublisher } from '../kafka/publisher';
+import type { CrashTracker } from '../postgres/crash-tracker';
 import type { DependencyResolver } from '../postgres/dependency-resolver';
 import type { ObserverResolver } from '../postgres/observer-resolver';
 import type { OutboxStore } from '../postgres/outbox-store';
@@ -17,6 +18,7 @@ export interface BatchDeps {
   readonly loader: SerializerLoader;
   readonly dependencies: DependencyResolver;
   readonly observers: ObserverResolver;
+  readonly crashTracker: CrashTracker;
   /** Observer fan-outs above this many records go through the outbox instead of inline. */
   readonly observerInlineLimit: number;
   readonly publisher: KafkaPublisher;

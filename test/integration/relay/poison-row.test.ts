@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { runUntilIdle, startRelay, writeTopicsFile } from '../../helpers/relay-process';
+
+// A row that wedges the relay every time (its serializer hangs; a liveness probe or an operator
+// kills the process) is detected from the crashes it was in flight for, published alone after the
+// first crash so the other rows are not blamed, and set aside as POISON_ROW after
+// RELAY_POISON_MAX_CRASHES; everything else is published.
+
+let db: TestDatabase;
+const namespace = uniqueNamespace('poison');
+const topic = `${namespace}_users`;
+let file: string;
+
+before(async () => {
+  db = await createTestDatabase('poison');
+  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
+  await db.query(`INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 20) g`);
+  for (let id = 1; id <= 20; id++) await insertOutboxRow(db, { resourceClass: 'User', resourceId: id, event: 'user_updated', topic });
+  await createTopic(topic, 1);
+  file = writeTopicsFile(`
+namespace: ${namespace}
+topics:
+  users:
+    partition_key: id
+    models:
+      User:
+        sql: SELECT id, name, CASE WHEN id = 13 THEN pg_sleep(600)::text END AS wedge FROM users WHERE id = ANY($1::bigint[])
+`);
+});
+
+after(async () => {
+  await deleteTopics([topic]);
+  await db.drop();
+});
+
+const env = (): Record<string, string> => ({ ...db.relayEnv(), RELAY_POISON_MAX_CRASHES: '2', DATABASE_STATEMENT_TIMEOUT_MS: '600000' });
+
+/** Runs a relay until its serializer hangs on user 13, then kills it the hard way. */
+async function crashOnWedge(): Promise<void> {
+  const relay = startRelay(['run', '--topics', file], env());
+  await relay.waitForLog('relay running');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const [wedged] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()`,
+    );
+    if ((wedged?.n ?? 0) > 0) break;
+    if (Date.now() > deadline || relay.child.exitCode !== null) throw new Error(`the relay never wedged:\n${relay.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  relay.kill('SIGKILL');
+  await relay.exited;
+  // The wedged query would outlive the process until statement_timeout; end it as a crash would.
+  // (pg_terminate_backend with a timeout waits until the backend is gone.)
+  await db.query(`SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()`);
+}
+
+test('a row that keeps wedging the relay is set aside as POISON_ROW; the others publish', async () => {
+  await crashOnWedge(); // crash 1: the whole batch was in flight
+  await crashOnWedge(); // crash 2: user 13 alone (suspects are published one at a time)
+  const last = await runUntilIdle(file, env());
+  assert.equal(last.code, 0, last.output);
+  assert.match(last.output, /set aside as POISON_ROW/);
+
+  const rows = await db.query<{ resource_id: string; published: boolean; error_class: string | null; infinite: boolean }>(
+    `SELECT resource_id, published_at IS NOT NULL AS published, error_class, retry_at = 'infinity' AS infinite
+       FROM dionysus_outboxes ORDER BY id`,
+  );
+  for (const row of rows) {
+    if (row.resource_id === '13') assert.deepEqual(row, { resource_id: '13', published: false, error_class: 'POISON_ROW', infinite: true });
+    else assert.equal(row.published, true, `user ${row.resource_id} published`);
+  }
+  const messages = await consumeAll(topic, 19, { settleMs: 1000 });
+  assert.ok(!messages.some((m) => m.key === 'User:13'));
+  assert.equal(new Set(messages.map((m) => m.key)).size, 19);
+});
