@@ -18,6 +18,22 @@ export function writeTopicsFile(yaml: string): string {
   return file;
 }
 
+/**
+ * The topics file most tests use: `<namespace>_users`, partitioned by id, with a User serializer
+ * over a `users (id, name)` table the test creates.
+ */
+export function usersTopicsFile(namespace: string): string {
+  return writeTopicsFile(`
+namespace: ${namespace}
+topics:
+  users:
+    partition_key: id
+    models:
+      User:
+        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
+`);
+}
+
 export interface RelayProcess {
   readonly child: ChildProcess;
   output(): string;

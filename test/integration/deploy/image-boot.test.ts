@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { packageRoot } from '../../../src/package-root';
 import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
 import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { baseRelayEnv, writeTopicsFile } from '../../helpers/relay-process';
+import { baseRelayEnv, usersTopicsFile } from '../../helpers/relay-process';
 
 // The image's contents without Docker: scripts/build-image.sh (what the Dockerfile's builder stage
 // runs) fills a fresh folder, and the daemon boots from that folder alone, as the runtime stage
@@ -60,15 +60,7 @@ after(async () => {
 });
 
 test('the build output boots, is ready, publishes a row and drains on SIGTERM', { timeout: 5 * 60_000 }, async () => {
-  const topicsFile = writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id
-    models:
-      User:
-        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
-`);
+  const topicsFile = usersTopicsFile(namespace);
   const port = await freePort();
   // Started from / with the folder's own entry point: nothing from the checkout is on the path.
   const child = spawn(process.execPath, [join(outDir, 'dist', 'cli', 'bin.js'), 'run', '--topics', topicsFile], {

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database';
 import { TEST_DATABASE_URL } from '../../helpers/env';
 import { createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { startRelay, writeTopicsFile, type RelayProcess } from '../../helpers/relay-process';
+import { startRelay, type RelayProcess, usersTopicsFile } from '../../helpers/relay-process';
 import { TcpProxy, freePort, httpGet, waitFor, type HttpAnswer } from './support';
 
 // /readyz follows PostgreSQL down and back up in one relay process, while /healthz stays 200.
@@ -44,15 +44,7 @@ test('/readyz turns 503 naming postgres while it is unreachable and 200 again af
   const viaProxy = new URL(TEST_DATABASE_URL);
   viaProxy.hostname = '127.0.0.1';
   viaProxy.port = String(proxy.port);
-  const topicsFile = writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id
-    models:
-      User:
-        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
-`);
+  const topicsFile = usersTopicsFile(namespace);
   const port = await freePort();
   relay = startRelay(['run', '--topics', topicsFile], {
     ...db.relayEnv(),

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
 import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { baseRelayEnv, cliPath, startRelay, writeTopicsFile, type RelayProcess } from '../../helpers/relay-process';
+import { baseRelayEnv, cliPath, startRelay, type RelayProcess, usersTopicsFile } from '../../helpers/relay-process';
 
 // With the optional insert trigger, a committed row wakes a sleeping relay at once. The poll
 // interval is set to ten minutes, so a row published within the test's deadline can only have been
@@ -34,15 +34,7 @@ after(async () => {
 });
 
 test('a committed outbox row wakes the relay through LISTEN/NOTIFY', async () => {
-  const topicsFile = writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id
-    models:
-      User:
-        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
-`);
+  const topicsFile = usersTopicsFile(namespace);
   relay = startRelay(['run', '--topics', topicsFile], { ...db.relayEnv(), RELAY_POLL_INTERVAL_MS: '600000', LOG_LEVEL: 'debug' });
   await relay.waitForLog('relay running');
   // Let every worker finish its first empty round and fall asleep for the long poll interval.

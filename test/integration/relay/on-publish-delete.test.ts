@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
 import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { runUntilIdle, writeTopicsFile } from '../../helpers/relay-process';
+import { runUntilIdle, usersTopicsFile } from '../../helpers/relay-process';
 
 // RELAY_ON_PUBLISH=delete: published rows are deleted instead of marked; failed rows stay, with
 // the regular failure bookkeeping.
@@ -26,15 +26,7 @@ after(async () => {
 test('published rows are deleted, a failed row is kept and marked', async () => {
   for (const id of [1, 2, 3]) await insertOutboxRow(db, { resourceClass: 'User', resourceId: id, event: 'user_updated', topic });
   await insertOutboxRow(db, { resourceClass: 'Ghost', resourceId: 9, event: 'ghost_updated', topic });
-  const file = writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id
-    models:
-      User:
-        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
-`);
+  const file = usersTopicsFile(namespace);
   const run = await runUntilIdle(file, { ...db.relayEnv(), RELAY_ON_PUBLISH: 'delete' });
   assert.equal(run.code, 0, run.output);
   const messages = await consumeAll(topic, 3);

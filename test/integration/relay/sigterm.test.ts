@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database';
 import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { runUntilIdle, startRelay, writeTopicsFile } from '../../helpers/relay-process';
+import { runUntilIdle, startRelay, usersTopicsFile } from '../../helpers/relay-process';
 
 // SIGTERM while rows keep arriving: the relay finishes its batches in flight, exits 0, and every
 // row is published (by it, or by the next relay): nothing is lost.
@@ -40,15 +40,7 @@ async function insertUsers(from: number, count: number): Promise<void> {
 }
 
 test('SIGTERM during a stream of inserts: exit 0 and nothing lost', async () => {
-  const topicsFile = writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id
-    models:
-      User:
-        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
-`);
+  const topicsFile = usersTopicsFile(namespace);
   const relay = startRelay(['run', '--topics', topicsFile], { ...db.relayEnv(), RELAY_BATCH_SIZE: '20' });
   await relay.waitForLog('relay running');
 

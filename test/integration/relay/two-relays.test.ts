@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database';
 import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { startRelay, writeTopicsFile } from '../../helpers/relay-process';
+import { startRelay, usersTopicsFile } from '../../helpers/relay-process';
 
 // Two relay processes on one table: FOR UPDATE SKIP LOCKED hands every row to exactly one of them.
 
@@ -30,15 +30,7 @@ after(async () => {
 });
 
 test('two relays on one table publish every row exactly once', async () => {
-  const topicsFile = writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id
-    models:
-      User:
-        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
-`);
+  const topicsFile = usersTopicsFile(namespace);
   // Small batches so that both relays get many turns at the same rows.
   const env = { ...db.relayEnv(), RELAY_BATCH_SIZE: '25', RELAY_MAX_INFLIGHT_BATCHES: '2' };
   const relays = [startRelay(['run', '--exit-when-idle', '--topics', topicsFile], env), startRelay(['run', '--exit-when-idle', '--topics', topicsFile], env)];

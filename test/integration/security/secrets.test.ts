@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
 import { TEST_DATABASE_URL } from '../../helpers/env';
 import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { baseRelayEnv, cliPath, startRelay, writeTopicsFile } from '../../helpers/relay-process';
+import { baseRelayEnv, cliPath, startRelay, usersTopicsFile } from '../../helpers/relay-process';
 import { freePort, httpGet } from '../observability/support';
 
 // No password, SASL secret or full connection string ever appears in logs, metrics, errors or
@@ -48,15 +48,7 @@ test('logs, metrics, errors and --help never show a secret', async () => {
     KAFKA_SASL_PASSWORD: SASL_SECRET,
     KAFKA_LIBRDKAFKA: '{"linger.ms":1}',
   };
-  const file = writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id
-    models:
-      User:
-        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
-`);
+  const file = usersTopicsFile(namespace);
   const relay = startRelay(['run', '--topics', file], env);
   await relay.waitForLog('relay running');
   await consumeAll(topic, 1);
