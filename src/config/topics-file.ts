@@ -17,7 +17,7 @@ import {
 const ROOT_KEYS = ['namespace', 'defaults', 'topics', 'observers', 'observer_inline_limit'] as const;
 const OBSERVER_KEYS = ['model', 'attributes', 'topic', 'republish', 'sql'] as const;
 const DEFAULTS_KEYS = ['partition_key', 'soft_delete_column'] as const;
-const TOPIC_KEYS = ['partition_key', 'genesis_replica', 'coalesce', 'models'] as const;
+const TOPIC_KEYS = ['partition_key', 'genesis_replica', 'coalesce', 'ordering', 'models'] as const;
 const MODEL_KEYS = ['sql', 'view', 'id_type', 'partition_key', 'dependencies', 'table', 'soft_delete_column'] as const;
 const DEPENDENCY_KEYS = ['parents_sql', 'parent_from_changeset'] as const;
 const ID_TYPES: readonly IdType[] = ['integer', 'uuid', 'string'];
@@ -150,6 +150,13 @@ class Walker {
     const partitionKey = this.optionalString(['topics', key, 'partition_key'], `${path}.partition_key`, defaults.partitionKey);
     const genesisReplica = this.optionalBoolean(['topics', key, 'genesis_replica'], `${path}.genesis_replica`, false);
     const coalesce = this.optionalBoolean(['topics', key, 'coalesce'], `${path}.coalesce`, false);
+    const ordering = this.optionalString(['topics', key, 'ordering'], `${path}.ordering`, 'snapshot');
+    if (ordering !== 'snapshot' && ordering !== 'strict') {
+      this.fail(this.node(['topics', key, 'ordering']), `${path}.ordering`, 'must be snapshot or strict');
+    }
+    if (ordering === 'strict' && coalesce) {
+      this.fail(this.node(['topics', key, 'coalesce']), `${path}.coalesce`, 'coalescing would merge rows whose order strict ordering keeps');
+    }
     const modelsNode = this.node(['topics', key, 'models']);
     if (!isMap(modelsNode) || modelsNode.items.length === 0) {
       this.fail(modelsNode ?? node, `${path}.models`, 'a topic needs at least one model (`models: {Model: {sql: ...}}`)');
@@ -172,7 +179,7 @@ class Walker {
       }
     }
     const name = namespace === '' ? key : `${namespace}_${key}`;
-    return { key, name, genesisReplica, coalesce, models, dependencies };
+    return { key, name, genesisReplica, coalesce, ordering: ordering === 'strict' ? 'strict' : 'snapshot', models, dependencies };
   }
 
   private model(topicKey: string, name: string, keyNode: YamlNode, defaults: ModelDefaults): ModelConfig | undefined {

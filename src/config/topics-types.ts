@@ -62,6 +62,12 @@ export interface TopicConfig {
   readonly genesisReplica: boolean;
   /** Publish one message for several pending rows of the same resource and event in a batch. */
   readonly coalesce: boolean;
+  /**
+   * snapshot (default): every message carries the state at publish time, and per resource states
+   * never go backwards. strict: in addition, messages of one key appear in outbox order, a failed
+   * row holds back the later rows of its key, and late-committing rows are not overtaken.
+   */
+  readonly ordering: 'snapshot' | 'strict';
   readonly models: ReadonlyMap<string, ModelConfig>;
   /** By dependency class name; one dependency may belong to several parent models. */
   readonly dependencies: ReadonlyMap<string, readonly DependencyConfig[]>;
@@ -118,6 +124,7 @@ export function claimTopics(config: TopicsConfig): TopicConfig[] {
     name: OBSERVER_TOPIC,
     genesisReplica: false,
     coalesce: false,
+    ordering: 'snapshot',
     models: new Map(),
     dependencies: new Map(),
   };

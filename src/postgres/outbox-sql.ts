@@ -15,6 +15,7 @@ export interface OutboxStatements {
   /** Opens a claim's transaction (one round trip, simple protocol). */
   readonly beginClaim: string;
   readonly claim: { name: string; text: string };
+  readonly claimStrict: { name: string; text: string };
   readonly markPublished: { name: string; text: string };
   readonly markFailed: { name: string; text: string };
   readonly countPending: { name: string; text: string };
@@ -65,6 +66,41 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark'): 
               ORDER BY topic, created_at
               LIMIT $3
               FOR UPDATE SKIP LOCKED`,
+    },
+    claimStrict: {
+      name: 'dionysus_relay_claim_strict',
+      // The claim of a topic with `ordering: strict` (outbox order per key, key = the row's
+      // partition_key, else its resource). Two more conditions than the regular claim:
+      // - commit order: only rows created before the oldest write transaction still running (other
+      //   than relays') began, so a row whose transaction commits late cannot be overtaken by a
+      //   newer row of its key (compares the application's clock with the database's: keep them in
+      //   sync, or add RELAY_PUBLISH_DELAY_MS as a margin);
+      // - a failed row waiting for its retry holds back the later rows of its key (a given-up row,
+      //   retry_at = infinity, does not). The held keys are found once per claim by walking the
+      //   topic's pending rows: strict topics pay for their backlog on every claim.
+      text: `WITH held AS (
+               SELECT DISTINCT coalesce(partition_key, resource_class || ':' || resource_id) AS key
+                 FROM ${table}
+                WHERE published_at IS NULL AND topic = $1
+                  AND retry_at > (now() AT TIME ZONE 'UTC') AND retry_at <> 'infinity'),
+             horizon AS (
+               SELECT coalesce(min(xact_start) AT TIME ZONE 'UTC', 'infinity'::timestamp) AS at
+                 FROM pg_stat_activity
+                WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND datname = current_database()
+                  AND application_name NOT LIKE 'dionysus-relay%')
+             SELECT id, resource_class, resource_id, event_name, topic, partition_key, attempts,
+                    extract(epoch FROM created_at) * 1000 AS created_at_ms,
+                    to_jsonb(o) -> 'changeset' AS changeset
+               FROM ${table} AS o
+              WHERE published_at IS NULL
+                AND topic = $1
+                AND created_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => $2::float8 / 1000)
+                AND (retry_at IS NULL OR retry_at <= (now() AT TIME ZONE 'UTC'))
+                AND created_at < (SELECT at FROM horizon)
+                AND coalesce(partition_key, resource_class || ':' || resource_id) NOT IN (SELECT key FROM held)
+              ORDER BY topic, created_at
+              LIMIT $3
+              FOR UPDATE OF o SKIP LOCKED`,
     },
     markPublished:
       onPublish === 'mark'

@@ -102,7 +102,7 @@ export class OutboxStore {
    * Claims up to `limit` pending rows of one topic. Returns null (and keeps no connection) when
    * nothing is pending, so an idle relay holds no transaction open.
    */
-  async claim(topic: string, limit: number, publishDelayMs: number): Promise<ClaimedBatch | null> {
+  async claim(topic: string, limit: number, publishDelayMs: number, strict = false): Promise<ClaimedBatch | null> {
     let client: PoolClient;
     try {
       client = await this.pool.connect();
@@ -114,11 +114,8 @@ export class OutboxStore {
     }
     try {
       await client.query(this.sql.beginClaim);
-      const result = await client.query({
-        name: this.sql.claim.name,
-        text: this.sql.claim.text,
-        values: [topic, publishDelayMs, limit],
-      });
+      const statement = strict ? this.sql.claimStrict : this.sql.claim;
+      const result = await client.query({ name: statement.name, text: statement.text, values: [topic, publishDelayMs, limit] });
       if (result.rows.length === 0) {
         await client.query('COMMIT');
         client.release();

@@ -1,10 +1,10 @@
 import type { TopicConfig } from '../config/topics-types';
 import type { OutgoingMessage } from '../domain/message-builder';
 import { coalesceRows } from '../domain/coalesce';
+import { oldestPerKey } from '../domain/strict-order';
 import { decideRetry } from '../domain/retry-schedule';
 import { RelayError, errorMessage } from '../errors';
 import type { DeliveryOutcome } from '../kafka/publisher';
-import type { ClaimedRow } from '../domain/outbox-row';
 import type { TrackedBatch } from '../postgres/crash-tracker';
 import type { ClaimedBatch, FailureMark } from '../postgres/outbox-store';
 import { loadAndPlan } from './batch-planning';
@@ -37,7 +37,7 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<Bat
   const timer = phaseTimer(deps.observer);
   let batch: ClaimedBatch | null;
   try {
-    batch = await deps.store.claim(topic.name, deps.batchSize, deps.publishDelayMs);
+    batch = await deps.store.claim(topic.name, deps.batchSize, deps.publishDelayMs, topic.ordering === 'strict');
   } finally {
     // Liveness counts attempts, not successes: a loop that keeps trying while Postgres is down is
     // alive (readiness reports the outage); only a wedged loop stops reporting.
@@ -50,12 +50,12 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<Bat
   let publishedSuspects: string[] = [];
   try {
     tracked = await deps.crashTracker.begin(batch.rows.map((r) => r.id));
-    let rows = batch.rows;
-    if (tracked !== undefined && tracked.suspects.size > 0) {
+    let rows = topic.ordering === 'strict' ? oldestPerKey(batch.rows) : batch.rows;
+    const suspect = tracked === undefined ? undefined : rows.find((r) => tracked?.suspects.has(r.id));
+    if (tracked !== undefined && suspect !== undefined) {
       // A row that was in flight when a relay died is published alone, so that if it kills this
       // process too, only its own crash count grows. The other rows stay pending (locks released
       // at commit, nothing marked) for the next batch.
-      const suspect = rows.find((r) => tracked?.suspects.has(r.id)) as ClaimedRow;
       rows = [suspect];
       await deps.crashTracker.narrow(tracked, [suspect.id]);
       deps.logger.warn({ row: suspect.id, topic: topic.name, resource: `${suspect.resourceClass}:${suspect.resourceId}` }, 'publishing a crash suspect alone');

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { runUntilIdle, writeTopicsFile } from '../../helpers/relay-process';
+
+// ordering: strict — a failed row holds back the later rows of its key (only that key) until it
+// is published or given up; a row whose transaction commits late is not overtaken by a newer row
+// of its key.
+
+let db: TestDatabase;
+const namespace = uniqueNamespace('strict');
+const topic = `${namespace}_users`;
+let file: string;
+const env = (): Record<string, string> => ({ ...db.relayEnv(), RETRY_MAX_ATTEMPTS: '2' });
+
+before(async () => {
+  db = await createTestDatabase('strict');
+  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
+  await db.query(`INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 9) g`);
+  await createTopic(topic, 1);
+  file = writeTopicsFile(`
+namespace: ${namespace}
+topics:
+  users:
+    ordering: strict
+    models:
+      User:
+        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
+`);
+});
+
+after(async () => {
+  await deleteTopics([topic]);
+  await db.drop();
+});
+
+const published = async (): Promise<string[]> =>
+  (await db.query<{ r: string }>(`SELECT resource_class || ':' || resource_id AS r FROM dionysus_outboxes WHERE published_at IS NOT NULL ORDER BY published_at, id`)).map((x) => x.r);
+
+test('a failed row holds back later rows of its key only, until it is given up', async () => {
+  // Key k1: a row that cannot publish (no serializer for Ghost), then User 1. Key k2: User 2.
+  await insertOutboxRow(db, { resourceClass: 'Ghost', resourceId: 1, event: 'ghost_updated', topic, partitionKey: 'k1' });
+  await insertOutboxRow(db, { resourceClass: 'User', resourceId: 1, event: 'user_updated', topic, partitionKey: 'k1' });
+  await insertOutboxRow(db, { resourceClass: 'User', resourceId: 2, event: 'user_updated', topic, partitionKey: 'k2' });
+  let run = await runUntilIdle(file, env());
+  assert.equal(run.code, 0, run.output);
+  assert.deepEqual(await published(), ['User:2'], 'User 1 waits behind the failed Ghost row of its key');
+
+  // The Ghost row fails again and is given up (RETRY_MAX_ATTEMPTS=2): User 1 may go now.
+  await db.query(`UPDATE dionysus_outboxes SET retry_at = (now() AT TIME ZONE 'UTC') - interval '1 second' WHERE resource_class = 'Ghost'`);
+  run = await runUntilIdle(file, env());
+  assert.equal(run.code, 0, run.output);
+  run = await runUntilIdle(file, env());
+  assert.equal(run.code, 0, run.output);
+  assert.deepEqual(await published(), ['User:2', 'User:1']);
+  const messages = await consumeAll(topic, 2);
+  assert.deepEqual(messages.map((m) => m.key), ['User:2', 'User:1']);
+});
+
+test('a row committed late is not overtaken by a newer row of its key', async () => {
+  const late = await db.pool.connect();
+  try {
+    await late.query('BEGIN');
+    // The older row: written first, committed last.
+    await late.query(
+      `INSERT INTO dionysus_outboxes (resource_class, resource_id, event_name, topic, partition_key, created_at, updated_at)
+       VALUES ('User', '3', 'user_created', $1, 'k3', now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')`,
+      [topic],
+    );
+    await insertOutboxRow(db, { resourceClass: 'User', resourceId: 4, event: 'user_updated', topic, partitionKey: 'k3' });
+    let run = await runUntilIdle(file, env());
+    assert.equal(run.code, 0, run.output);
+    assert.ok(!(await published()).includes('User:4'), 'the newer row waits while an older transaction is open');
+    await late.query('COMMIT');
+    run = await runUntilIdle(file, env());
+    assert.equal(run.code, 0, run.output);
+  } finally {
+    late.release();
+  }
+  const order = (await published()).filter((r) => r === 'User:3' || r === 'User:4');
+  assert.deepEqual(order, ['User:3', 'User:4']);
+  const keys = (await consumeAll(topic, 4)).map((m) => m.key).filter((k) => k === 'User:3' || k === 'User:4');
+  assert.deepEqual(keys, ['User:3', 'User:4']);
+});
