@@ -89,7 +89,7 @@ topics:
     models:
       X: { view: "drop table" }
 `);
-    assert.ok(lines.includes('topics.yaml:4: topics.users.partiton_key: unknown key (expected one of: partition_key, genesis_replica, coalesce, models)'), lines.join('\n'));
+    assert.ok(lines.includes('topics.yaml:4: topics.users.partiton_key: unknown key (expected one of: partition_key, genesis_replica, coalesce, ordering, models)'), lines.join('\n'));
     assert.ok(lines.some((l) => l.startsWith('topics.yaml:6: topics.users.models.user: a model is named by its class name')));
     assert.ok(lines.some((l) => l.startsWith('topics.yaml:9: topics.users.models.User.sql: the statement may only use $1')));
     assert.ok(lines.some((l) => l.startsWith('topics.yaml:10: topics.users.models.Order: needs exactly one of')));
