@@ -96,14 +96,6 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   const observers = new ObserverResolver(pool, topics);
   const crashTracker = new CrashTracker(pool, table, instance, settings.relay.poisonMaxCrashes, logger);
 
-  if (settings.database.idleInTransactionTimeoutMs > 0 && settings.kafka.deliveryTimeoutMs >= settings.database.idleInTransactionTimeoutMs) {
-    // A relay frozen longer than the idle timeout loses its locks; messages still queued in its
-    // librdkafka could then be delivered after a newer state sent by another relay.
-    logger.warn(
-      { deliveryTimeoutMs: settings.kafka.deliveryTimeoutMs, idleInTransactionTimeoutMs: settings.database.idleInTransactionTimeoutMs },
-      'KAFKA_DELIVERY_TIMEOUT_MS should be below DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS for snapshot ordering after a freeze',
-    );
-  }
   await startDependencies(logger, settings, pool, [loader, dependencies, observers], publisher);
   await crashTracker.start();
 
@@ -128,6 +120,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
       observer: fanOut(metrics, health, compatFile ?? {}),
       orderLock: new SerialLock(),
       batchSize: settings.relay.batchSize,
+      claimKeepAliveMs: Math.floor(settings.database.idleInTransactionTimeoutMs / 3),
       publishDelayMs: settings.relay.publishDelayMs,
     },
     {

@@ -60,6 +60,21 @@ export class ClaimedBatch {
     await this.client.query({ name: this.sql.insertFanout.name, text: this.sql.insertFanout.text, values: [resourceClass, ids, eventName, topic] });
   }
 
+  /**
+   * Keeps the claim's session from counting as idle while the batch waits for delivery reports
+   * (a broker outage can last longer than idle_in_transaction_session_timeout; librdkafka holds
+   * the messages meanwhile). Only a dead or frozen relay should lose its row and resource locks:
+   * otherwise another relay would publish a newer state that this batch's older one then follows.
+   * Returns the function that stops it.
+   */
+  keepAlive(intervalMs: number): () => void {
+    if (intervalMs <= 0) return () => undefined;
+    const timer = setInterval(() => {
+      this.client.query('SELECT 1').catch(() => undefined);
+    }, intervalMs);
+    return () => clearInterval(timer);
+  }
+
   /** Makes the marks durable and releases the row locks. */
   async commit(): Promise<void> {
     if (this.done) return;

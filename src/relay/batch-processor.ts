@@ -77,7 +77,13 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<Bat
       }
       return (await deps.publisher.enqueueAll(messages)).settled;
     });
-    const outcomes = await isolateTooLarge(deps, work, await settled);
+    const stopKeepAlive = batch.keepAlive(deps.claimKeepAliveMs);
+    let outcomes: DeliveryOutcome[];
+    try {
+      outcomes = await isolateTooLarge(deps, work, await settled);
+    } finally {
+      stopKeepAlive();
+    }
     timer('produce');
     const result = await mark(deps, topic, batch, work, outcomes);
     await batch.commit();

@@ -29,6 +29,8 @@ export interface BatchDeps {
   /** Shared by all batches of the process: load → enqueue happens in claim order. */
   readonly orderLock: SerialLock;
   readonly batchSize: number;
+  /** How often a batch waiting for delivery reports touches its claim session (0 = never). */
+  readonly claimKeepAliveMs: number;
   readonly publishDelayMs: number;
 }
 
