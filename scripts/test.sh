@@ -21,3 +21,13 @@ node scripts/run-tests.js unit
 
 step "integration tests (real PostgreSQL and Kafka)"
 node scripts/run-tests.js integration
+
+# Last and alone: the fault suite stops and restarts the shared PostgreSQL and Kafka, so nothing may
+# run next to it. Whatever its outcome, both services are started again and checked before exiting.
+step "fault suite, CI scale (kill -9, Kafka stop, PostgreSQL restart, SIGSTOP; see RELIABILITY.md)"
+node --test build/test/faults/analysis.test.js
+faults_rc=0
+node --enable-source-maps build/test/faults/run.js --scale ci || faults_rc=$?
+bash scripts/services.sh start
+bash scripts/services.sh status
+exit "$faults_rc"
