@@ -48,6 +48,10 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<Bat
   if (batch === null) return EMPTY;
   let tracked: TrackedBatch | undefined;
   let publishedSuspects: string[] = [];
+  // From claim to marks the claim session may sit idle for long (waiting for the ordering lock,
+  // broker metadata, delivery reports during a Kafka outage): keep it alive, so that only a dead
+  // or frozen relay loses its locks.
+  const stopKeepAlive = batch.keepAlive(deps.claimKeepAliveMs);
   try {
     tracked = await deps.crashTracker.begin(batch.rows.map((r) => r.id));
     let rows = topic.ordering === 'strict' ? oldestPerKey(batch.rows) : batch.rows;
@@ -77,14 +81,9 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<Bat
       }
       return (await deps.publisher.enqueueAll(messages)).settled;
     });
-    const stopKeepAlive = batch.keepAlive(deps.claimKeepAliveMs);
-    let outcomes: DeliveryOutcome[];
-    try {
-      outcomes = await isolateTooLarge(deps, work, await settled);
-    } finally {
-      stopKeepAlive();
-    }
+    const outcomes = await isolateTooLarge(deps, work, await settled);
     timer('produce');
+    stopKeepAlive();
     const result = await mark(deps, topic, batch, work, outcomes);
     await batch.commit();
     timer('mark');
@@ -95,6 +94,7 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<Bat
     safely(() => deps.observer.batchAbandoned(topic.name, errorMessage(err)));
     throw err;
   } finally {
+    stopKeepAlive();
     await deps.crashTracker.end(tracked, publishedSuspects);
   }
 }
