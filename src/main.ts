@@ -121,6 +121,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
       orderLock: new SerialLock(),
       batchSize: settings.relay.batchSize,
       claimKeepAliveMs: Math.floor(settings.database.idleInTransactionTimeoutMs / 3),
+      idleInTransactionTimeoutMs: settings.database.idleInTransactionTimeoutMs,
       publishDelayMs: settings.relay.publishDelayMs,
     },
     {

@@ -21,6 +21,8 @@ const ERROR_MESSAGE_MAX_CHARS = 2000;
  */
 export class ClaimedBatch {
   private done = false;
+  /** Last time the claim session answered (claim, locks, keep-alive). */
+  private lastContactAt = Date.now();
 
   constructor(
     private readonly client: PoolClient,
@@ -53,6 +55,7 @@ export class ClaimedBatch {
     if (keys.length === 0) return;
     const ordered = [...new Set(keys)].sort();
     await this.client.query({ name: this.sql.lockResources.name, text: this.sql.lockResources.text, values: [ordered] });
+    this.lastContactAt = Date.now();
   }
 
   /** Writes outbox rows for an observer fan-out in this batch's transaction. */
@@ -70,9 +73,22 @@ export class ClaimedBatch {
   keepAlive(intervalMs: number): () => void {
     if (intervalMs <= 0) return () => undefined;
     const timer = setInterval(() => {
-      this.client.query('SELECT 1').catch(() => undefined);
+      this.client.query('SELECT 1').then(
+        () => (this.lastContactAt = Date.now()),
+        () => undefined,
+      );
     }, intervalMs);
     return () => clearInterval(timer);
+  }
+
+  /**
+   * True when the claim session has not answered for longer than `idleTimeoutMs`: the process was
+   * frozen (SIGSTOP, a stalled VM) and PostgreSQL has probably ended the session and released its
+   * locks, so another relay may already be publishing these resources. Checked right before
+   * enqueueing, so a thawed relay does not send the states it read before the freeze.
+   */
+  sessionMayBeLost(idleTimeoutMs: number): boolean {
+    return idleTimeoutMs > 0 && Date.now() - this.lastContactAt >= idleTimeoutMs * 0.9;
   }
 
   /** Makes the marks durable and releases the row locks. */

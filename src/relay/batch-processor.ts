@@ -74,6 +74,12 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<Bat
     const settled = await deps.orderLock.run(async () => {
       await loadAndPlan(deps, topic, work, batch);
       timer('load');
+      if (batch.sessionMayBeLost(deps.idleInTransactionTimeoutMs)) {
+        throw new RelayError('POSTGRES_UNAVAILABLE', 'the claim session was silent past idle_in_transaction_session_timeout (process frozen?): batch abandoned before sending', {
+          retriable: true,
+          context: { topic: topic.name },
+        });
+      }
       const messages: OutgoingMessage[] = [];
       for (const w of work) {
         w.first = messages.length;

@@ -31,6 +31,8 @@ export interface BatchDeps {
   readonly batchSize: number;
   /** How often a batch waiting for delivery reports touches its claim session (0 = never). */
   readonly claimKeepAliveMs: number;
+  /** The session's idle_in_transaction_session_timeout: silent longer, a batch must not send. */
+  readonly idleInTransactionTimeoutMs: number;
   readonly publishDelayMs: number;
 }
 
