@@ -54,8 +54,9 @@ export class ClaimedBatch {
   async lockResources(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
     const ordered = [...new Set(keys)].sort();
+    const sentAt = Date.now();
     await this.client.query({ name: this.sql.lockResources.name, text: this.sql.lockResources.text, values: [ordered] });
-    this.lastContactAt = Date.now();
+    this.lastContactAt = Math.max(this.lastContactAt, sentAt);
   }
 
   /** Writes outbox rows for an observer fan-out in this batch's transaction. */
@@ -73,8 +74,10 @@ export class ClaimedBatch {
   keepAlive(intervalMs: number): () => void {
     if (intervalMs <= 0) return () => undefined;
     const timer = setInterval(() => {
+      // The send time, not the answer's: an answer read after a freeze proves nothing about now.
+      const sentAt = Date.now();
       this.client.query('SELECT 1').then(
-        () => (this.lastContactAt = Date.now()),
+        () => (this.lastContactAt = Math.max(this.lastContactAt, sentAt)),
         () => undefined,
       );
     }, intervalMs);
