@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import type { BenchResult } from './report';
+
+/**
+ * `node build/bench/markdown.js RESULT.json`: the figures of a result file as Markdown tables,
+ * for BENCHMARKS.md (so the document quotes the file instead of retyping numbers).
+ */
+function main(file: string): string {
+  const r = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
+  const s = r.scenarios;
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(`Result \`${file.replace(/^.*\//, '')}\` — \`${r.command}\`, relay ${r.relayRevision.commit}${r.relayRevision.srcDirty ? ' (+ uncommitted src changes)' : ''}, ${r.durationSeconds} s.`);
+  out.push('');
+  out.push(`Machine: ${m.cores} vCPU ${m.cpuModel}, ${m.memoryGiB} GiB, Linux ${m.kernel}; Node ${m.node}; PostgreSQL ${m.postgres} ` +
+    `(${Object.entries(m.postgresSettings).map(([k, v]) => `${k}=${v}`).join(', ')}); Kafka ${m.kafka} (KRaft, 1 broker); librdkafka ${m.librdkafka} ` +
+    `(node-rdkafka ${m.nodeRdkafka}); pg ${m.pg}.`);
+  out.push('');
+  out.push(`Relay settings: batch ${r.relaySettings.batchSize}, ${r.relaySettings.maxInflightBatches} batches in flight, poll ${r.relaySettings.pollIntervalMs} ms, pool ${r.relaySettings.poolSize}` +
+    `${Object.keys(r.relaySettings.librdkafka).length > 0 ? `, librdkafka ${JSON.stringify(r.relaySettings.librdkafka)}` : ''}. History ${r.fixture.historyRows} rows.`);
+  out.push('');
+  out.push('| scenario | rows/s (spawn→exit) | rows/s (published_at span) | relay CPU s/1k rows | its PG backends CPU s/1k rows | peak RSS MiB | CPU not ours (s) / wall (s) |');
+  out.push('|---|---|---|---|---|---|---|');
+  for (const [name, d] of [['drain (1 relay)', s.drain], ['scale-out (2 relays)', s.scaleOut], ['drain under --cpu-prof', s.profiledDrain]] as const) {
+    if (!d) continue;
+    out.push(`| ${name}, ${d.rows} rows | ${d.rowsPerSecondWall} | ${d.rowsPerSecondSpan} | ${d.relayCpuSecondsPer1000Rows} | ${d.relayPostgresCpuSecondsPer1000Rows} | ${d.relayPeakRssMiB} | ${d.cpu.unattributed} / ${d.cpu.wallSeconds} |`);
+  }
+  if (s.ceilingPostgres) {
+    const c = s.ceilingPostgres;
+    out.push(`| ceiling: claim + markPublished only (batch ${c.batchSize}, ${c.connections} conns) | ${c.rowsPerSecond} | ${c.rowsPerSecondSpan} | – | ${c.postgresCpuSecondsPer1000Rows} | – | ${c.cpu.unattributed} / ${c.cpu.wallSeconds} |`);
+  }
+  if (s.ceilingKafka) {
+    const c = s.ceilingKafka;
+    out.push(`| ceiling: librdkafka produce only (${c.valueBytes} B, dr_cb) | ${c.messagesPerSecond} msg/s | – | ${Math.round((c.cpu.harness / c.messages) * 1e6) / 1000} (producer process) | – | – | ${c.cpu.unattributed} / ${c.cpu.wallSeconds} |`);
+  }
+  out.push('');
+  if (s.live.length > 0) {
+    out.push('| live load | generator achieved rows/s (rows/tx) | commit→ack p50 / p95 / p99 / max ms | kept up | pending max, slope/s | relay CPU s/1k rows | its PG CPU s/1k | app commit p50 ms | CPU not ours (s) / wall (s) |');
+    out.push('|---|---|---|---|---|---|---|---|---|');
+    for (const l of s.live) {
+      const d = l.commitToAckMs;
+      out.push(`| ${l.offeredRate}/s × ${l.seconds} s${l.notifyTrigger ? ', NOTIFY trigger' : ''} | ${l.generator.achievedRate} (${l.generator.rowsPerTransaction}) | ${d.p50} / ${d.p95} / ${d.p99} / ${d.max} | ${l.keptUp ? 'yes' : 'no'} | ${l.pending.max}, ${l.pending.slopeRowsPerSecond} | ${l.relayCpuSecondsPer1000Rows} | ${l.relayPostgresCpuSecondsPer1000Rows} | ${l.generator.commitMsP50} | ${l.cpu.unattributed} / ${l.cpu.wallSeconds} |`);
+    }
+    out.push('');
+  }
+  if (s.sweep.length > 0) {
+    out.push('| sweep point | rows/s (span) | rows/s (spawn→exit) | relay CPU s/1k | its PG CPU s/1k | broker CPU s | mean ms per batch claim / load / produce / mark | CPU not ours (s) |');
+    out.push('|---|---|---|---|---|---|---|---|');
+    for (const d of s.sweep) {
+      const p = d.relayProcesses[0]?.phases?.meanMs ?? {};
+      out.push(`| ${Object.entries(d.env).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults'} | ${d.rowsPerSecondSpan} | ${d.rowsPerSecondWall} | ${d.relayCpuSecondsPer1000Rows} | ${d.relayPostgresCpuSecondsPer1000Rows} | ${d.cpu.broker} | ${p['claim'] ?? '–'} / ${p['load'] ?? '–'} / ${p['produce'] ?? '–'} / ${p['mark'] ?? '–'} | ${d.cpu.unattributed} |`);
+    }
+    out.push('');
+  }
+  out.push('| target | wanted | measured | met |');
+  out.push('|---|---|---|---|');
+  for (const t of r.targets) out.push(`| ${t.name} | ${t.target} | ${t.actual} | ${t.met === null ? '–' : t.met ? 'yes' : '**no**'} |`);
+  return out.join('\n');
+}
+
+process.stdout.write(`${main(process.argv[2] ?? '')}\n`);

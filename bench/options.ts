@@ -1,0 +1,127 @@
+import { parseArgs } from 'node:util';
+
+/**
+ * Command line of `npm run bench` and the sizes each mode works with.
+ *
+ *   --quick            CI-sized run (small history, 20k drain, 10 s of live load at 1k rows/s)
+ *   --rebuild-history  drop and regenerate the fixture (history, users, accounts)
+ *   --profile          also run one drain under `node --cpu-prof` and summarise the profile
+ *   --sweep            also run the drain with a grid of relay settings (batch, in-flight, linger)
+ *   --live-notify      also run the live scenario with the optional NOTIFY trigger installed
+ *   --only LIST        comma-separated scenarios: drain,live,scaleout,ceiling-pg,ceiling-kafka
+ *   --set KEY=VALUE    env for every relay child (RELAY_BATCH_SIZE=1000, KAFKA_LIBRDKAFKA=...)
+ *   --schema NAME      schema of the fixture (default bench, bench_quick with --quick)
+ *   --results-dir DIR  where the JSON result goes (default bench/results)
+ *   --drop-schema      drop the schema at the end (CI)
+ *   --relay-cli FILE   run this compiled CLI instead of build/src/cli/bin.js (A/B a candidate build)
+ */
+export type ScenarioName = 'drain' | 'live' | 'scaleout' | 'ceiling-pg' | 'ceiling-kafka';
+
+export const ALL_SCENARIOS: readonly ScenarioName[] = ['ceiling-pg', 'ceiling-kafka', 'drain', 'scaleout', 'live'];
+
+export interface Sizes {
+  /** Published rows kept in the table between runs. */
+  readonly historyRows: number;
+  /** Users (and one outbox row per user in drain sets, so every message key is unique). */
+  readonly users: number;
+  readonly accounts: number;
+  readonly drainRows: number;
+  /** Offered rates of the live scenario, rows/s, and how long each runs. */
+  readonly liveRates: readonly number[];
+  readonly liveSeconds: number;
+  /** Rows of the settings sweep's drains. */
+  readonly sweepRows: number;
+  readonly partitions: number;
+}
+
+export interface BenchOptions {
+  readonly quick: boolean;
+  readonly rebuildHistory: boolean;
+  readonly profile: boolean;
+  readonly sweep: boolean;
+  readonly liveNotify: boolean;
+  readonly scenarios: readonly ScenarioName[];
+  readonly relayEnv: Readonly<Record<string, string>>;
+  readonly schema: string;
+  readonly resultsDir: string | undefined;
+  readonly dropSchema: boolean;
+  readonly relayCli: string | undefined;
+  readonly sizes: Sizes;
+}
+
+export const FULL_SIZES: Sizes = {
+  historyRows: 1_000_000,
+  users: 500_000,
+  accounts: 5_000,
+  drainRows: 200_000,
+  liveRates: [1_000, 5_000],
+  liveSeconds: 60,
+  sweepRows: 100_000,
+  partitions: 6,
+};
+
+export const QUICK_SIZES: Sizes = {
+  historyRows: 50_000,
+  users: 40_000,
+  accounts: 500,
+  drainRows: 20_000,
+  liveRates: [1_000],
+  liveSeconds: 10,
+  sweepRows: 10_000,
+  partitions: 6,
+};
+
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      quick: { type: 'boolean' },
+      'rebuild-history': { type: 'boolean' },
+      profile: { type: 'boolean' },
+      sweep: { type: 'boolean' },
+      'live-notify': { type: 'boolean' },
+      only: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      schema: { type: 'string' },
+      'results-dir': { type: 'string' },
+      'drop-schema': { type: 'boolean' },
+      'relay-cli': { type: 'string' },
+    },
+  });
+  const quick = values.quick === true;
+  const scenarios = values.only === undefined ? ALL_SCENARIOS : parseScenarios(values.only);
+  const relayEnv: Record<string, string> = {};
+  for (const pair of values.set ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`--set expects KEY=VALUE, got "${pair}"`);
+    relayEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const schema = values.schema ?? (quick ? 'bench_quick' : 'bench');
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`--schema must be a lower-case identifier, got "${schema}"`);
+  return {
+    quick,
+    rebuildHistory: values['rebuild-history'] === true,
+    profile: values.profile === true,
+    sweep: values.sweep === true,
+    liveNotify: values['live-notify'] === true,
+    scenarios,
+    relayEnv,
+    schema,
+    resultsDir: values['results-dir'],
+    dropSchema: values['drop-schema'] === true,
+    relayCli: values['relay-cli'],
+    sizes: quick ? QUICK_SIZES : FULL_SIZES,
+  };
+}
+
+function parseScenarios(list: string): ScenarioName[] {
+  const names = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const n of names) {
+    if (!ALL_SCENARIOS.includes(n as ScenarioName)) {
+      throw new Error(`--only: unknown scenario "${n}" (known: ${ALL_SCENARIOS.join(', ')})`);
+    }
+  }
+  return names as ScenarioName[];
+}

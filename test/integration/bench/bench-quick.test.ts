@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { BenchResult } from '../../../bench/report';
+import type { DrainResult } from '../../../bench/scenarios/drain';
+import { packageRoot } from '../../../src/package-root';
+import { uniqueSuffix } from '../../helpers/env';
+
+// `npm run bench -- --quick` must keep working: the quick benchmark runs end to end against the
+// real PostgreSQL and Kafka, in a schema of its own, and writes a result file with every figure.
+// Timings are not asserted (CI machines vary); only that the suite completes and reports.
+
+const schema = `bench_ci_${uniqueSuffix()}`.toLowerCase();
+const resultsDir = mkdtempSync(join(tmpdir(), 'dionysus-relay-bench-test-'));
+
+after(() => rmSync(resultsDir, { recursive: true, force: true }));
+
+function runQuickBench(): Promise<{ code: number | null; output: string }> {
+  const script = join(packageRoot(), 'build', 'bench', 'run.js');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script, '--quick', '--schema', schema, '--results-dir', resultsDir, '--drop-schema'], {
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 8 * 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+test('the quick benchmark completes and writes a result file with every scenario', { timeout: 9 * 60_000 }, async () => {
+  const run = await runQuickBench();
+  assert.equal(run.code, 0, run.output.slice(-6000));
+
+  const files = readdirSync(resultsDir).filter((f) => f.startsWith('bench-quick-') && f.endsWith('.json'));
+  assert.equal(files.length, 1, `result files: ${files.join(', ')}`);
+  const result = JSON.parse(readFileSync(join(resultsDir, files[0] as string), 'utf8')) as BenchResult;
+
+  assert.equal(result.mode, 'quick');
+  for (const key of ['cores', 'memoryGiB', 'node', 'postgres', 'kafka', 'librdkafka'] as const) {
+    assert.ok(result.machine[key] !== undefined, `machine.${key}`);
+  }
+  const s = result.scenarios;
+  const drains: Array<[string, DrainResult | undefined]> = [
+    ['drain', s.drain],
+    ['scaleOut', s.scaleOut],
+  ];
+  for (const [name, d] of drains) {
+    assert.ok(d, name);
+    assert.equal(d.unpublished, 0, `${name}: every row published`);
+    for (const key of ['wallSeconds', 'rowsPerSecondWall', 'rowsPerSecondSpan', 'relayCpuSecondsPer1000Rows', 'relayPeakRssMiB'] as const) {
+      assert.equal(typeof d[key], 'number', `${name}.${key}`);
+    }
+    assert.equal(d.verification?.messagesRead, d.rows, `${name}: one message per row`);
+    assert.equal(d.verification?.extraMessages, 0, `${name}: no row published twice`);
+  }
+  assert.equal(s.scaleOut?.relays, 2);
+  const live = s.live[0];
+  assert.ok(live, 'live scenario ran');
+  for (const key of ['p50', 'p95', 'p99', 'max'] as const) assert.equal(typeof live.commitToAckMs[key], 'number', `live ${key}`);
+  assert.equal(typeof live.keptUp, 'boolean');
+  assert.equal(typeof s.ceilingPostgres?.rowsPerSecond, 'number');
+  assert.equal(typeof s.ceilingKafka?.messagesPerSecond, 'number');
+  assert.equal(typeof result.ratios.drainToPostgresCeiling, 'number');
+  assert.equal(typeof result.ratios.drainToKafkaCeiling, 'number');
+  assert.ok(result.targets.length > 0, 'targets judged');
+  assert.match(run.output, /target\s+\|\s+wanted/, 'the summary table was printed');
+});
