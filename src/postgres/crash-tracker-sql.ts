@@ -19,10 +19,18 @@ export const crashTrackerSql = {
   clear: { name: 'dionysus_relay_suspects_clear', text: `DELETE FROM dionysus_relay_suspects WHERE row_id = ANY($1::bigint[])` },
   // Entries of instances without a live connection are crashes: count their rows and drop them.
   // FOR UPDATE SKIP LOCKED so two relays starting together count each crash once.
+  // An instance is alive while its session-level advisory lock (`holdInstance`) is held: the lock
+  // goes with the holding connection, i.e. with the process. (application_name would not do: a
+  // DATABASE_URL may set its own.)
+  holdInstance: `SELECT pg_advisory_lock(hashtextextended('dionysus_relay_instance:' || $1, 0))`,
   recover: `WITH dead AS (
               DELETE FROM dionysus_relay_inflight AS f
                WHERE f.id IN (SELECT i.id FROM dionysus_relay_inflight i
-                               WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.application_name = 'dionysus-relay:' || i.instance)
+                               WHERE NOT EXISTS (
+                                 SELECT 1 FROM pg_locks l
+                                  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                                    AND ((l.classid::bigint << 32) | l.objid::bigint)
+                                        = hashtextextended('dionysus_relay_instance:' || i.instance, 0))
                                FOR UPDATE SKIP LOCKED)
               RETURNING f.row_ids)
             INSERT INTO dionysus_relay_suspects (row_id, crashes)

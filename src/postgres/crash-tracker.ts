@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors';
 import { crashTrackerSql } from './crash-tracker-sql';
@@ -22,11 +22,12 @@ const RECOVERY_INTERVAL_MS = 60_000;
 export class CrashTracker {
   private enabled = false;
   private timer: NodeJS.Timeout | undefined;
+  private holder: PoolClient | undefined;
 
   constructor(
     private readonly pool: Pool,
     private readonly table: string,
-    /** This process's id; its connections carry application_name `dionysus-relay:<instance>`. */
+    /** This process's id; alive while its advisory lock is held (see crash-tracker-sql.ts). */
     readonly instance: string,
     private readonly maxCrashes: number,
     private readonly logger: Logger,
@@ -44,6 +45,10 @@ export class CrashTracker {
       this.logger.warn('crash tracking is off: run `dionysus-relay migrate` to create dionysus_relay_inflight and dionysus_relay_suspects');
       return;
     }
+    // A connection of its own holds this instance's advisory lock for the process's lifetime.
+    this.holder = await this.pool.connect();
+    this.holder.on('error', () => undefined);
+    await this.holder.query(crashTrackerSql.holdInstance, [this.instance]);
     this.enabled = true;
     await this.recover();
     this.timer = setInterval(() => {
@@ -55,6 +60,8 @@ export class CrashTracker {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.holder?.release(true);
+    this.holder = undefined;
   }
 
   /** Counts the crashes of dead instances and sets aside rows that reached the limit. */

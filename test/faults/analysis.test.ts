@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyze, extraMessages, unmatchedRows, type CommittedRow, type FaultWindow } from './analysis';
+import { analyze, extraMessages, isFrozenQueueException, unmatchedRows, type CommittedRow, type FaultWindow } from './analysis';
 import type { ReadMessage } from './kafka-reader';
 
 // The fault suite's checks are only as good as their arithmetic: these pin it down on small cases.
@@ -69,4 +69,18 @@ test('analyze: a message held in a producer queue, and keys split across partiti
   assert.deepEqual(a.splitKeys, [`${T} Item:1`]);
   assert.equal(a.unknownKeys.length, 0);
   assert.deepEqual(analyze([], [msg(9, 1, 1)], []).unknownKeys, [`${T} Item:9`]);
+});
+
+test('isFrozenQueueException: only a delivery-race of a message the frozen relay queued before its freeze', () => {
+  const freeze: FaultWindow = { type: 'relay-freeze', startMs: 1000, endMs: 9000, target: 'relay-2' };
+  const newer = msg(7, 5, 2000, { loadedBy: 'relay-1', timestampMs: 2001 });
+  const queued = msg(7, 4, 900, { loadedBy: 'relay-2', timestampMs: 950 });
+  const base = { topic: T, key: 'Item:7', newer, cause: 'relay-freeze' };
+  assert.equal(isFrozenQueueException({ ...base, stale: queued, mechanism: 'delivery-race' }, [freeze]), true);
+  assert.equal(isFrozenQueueException({ ...base, stale: queued, mechanism: 'load-race' }, [freeze]), false, 'a load-race is never excused');
+  const otherRelay = { ...queued, loadedBy: 'relay-3' };
+  assert.equal(isFrozenQueueException({ ...base, stale: otherRelay, mechanism: 'delivery-race' }, [freeze]), false, 'only the frozen relay');
+  const afterThaw = { ...queued, timestampMs: 9500 };
+  assert.equal(isFrozenQueueException({ ...base, stale: afterThaw, mechanism: 'delivery-race' }, [freeze]), false, 'queued after the thaw');
+  assert.equal(isFrozenQueueException({ ...base, stale: queued, mechanism: 'delivery-race' }, [{ ...freeze, type: 'kafka-stop' }]), false, 'only freezes');
 });

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import type { Analysis } from './analysis';
+import { isFrozenQueueException, type Analysis, type FaultWindow } from './analysis';
 import type { FaultType } from './options';
 import type { Check, RunFacts } from './report';
 import type { CommittedWrite } from './writers';
@@ -27,13 +27,27 @@ export function evaluate(facts: RunFacts, run: RunOutcome): Check[] {
     { name: 'no row lost (each row has a message of its resource with a version >= its own)', passed: a.lostRows === 0, detail: `${a.lostRows} rows unmatched` },
     { name: 'the final version of every resource is in Kafka', passed: a.finalMissing.length === 0, detail: `${a.finalMissing.length} resources behind` },
     { name: 'the last message of every resource carries its final version (what compaction keeps)', passed: a.lastNotFinal.length === 0, detail: `${a.lastNotFinal.length} resources` },
-    { name: 'per key, versions in Kafka never go back (snapshot order)', passed: a.orderViolations.length === 0, detail: `${a.orderViolations.length} violations` },
+    orderCheck(a, facts.faults),
     { name: 'every key stays on one partition', passed: a.splitKeys.length === 0, detail: a.splitKeys.slice(0, 3).join(', ') },
     { name: 'no message for a resource that was never written', passed: a.unknownKeys.length === 0, detail: a.unknownKeys.slice(0, 3).join(', ') },
     { name: 'no relay exited on its own while running', passed: crashes.length === 0, detail: `${crashes.length} exits` },
     { name: 'every relay exits 0 on SIGTERM after the run', passed: badExits.length === 0, detail: badExits.map((e) => `${e.name}: ${e.code}`).join(', ') },
     { name: 'PostgreSQL and Kafka are up and healthy at the end', passed: run.healthy, detail: '' },
   ];
+}
+
+/**
+ * Snapshot order: no violation, except the documented one (a message queued in librdkafka by a
+ * relay just before it was frozen past the idle timeout); those are counted and shown, not failed.
+ */
+function orderCheck(a: Analysis, faults: readonly FaultWindow[]): Check {
+  const exceptions = a.orderViolations.filter((v) => isFrozenQueueException(v, faults));
+  const others = a.orderViolations.length - exceptions.length;
+  return {
+    name: 'per key, versions in Kafka never go back (snapshot order; queued-before-freeze exception counted apart)',
+    passed: others === 0,
+    detail: `${others} violations, ${exceptions.length} queued-before-freeze exceptions`,
+  };
 }
 
 export function compareWriters(writes: ReadonlyArray<readonly CommittedWrite[]>, logged: ReadonlyArray<{ token: string; version: number }>): string[] {
