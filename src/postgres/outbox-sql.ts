@@ -33,6 +33,17 @@ export function qualifiedTable(schema: string, table: string): string {
 export type OnPublish = 'mark' | 'delete';
 
 export function outboxStatements(table: string, onPublish: OnPublish = 'mark'): OutboxStatements {
+  // The columns and predicate both claims share: pending rows of topic $1, older than the delay
+  // $2 (ms), due for a (re)try. `changeset` is an optional column in the gem's schema: reading it
+  // through to_jsonb(o) gives NULL where the column does not exist, so one statement serves both.
+  const claimablePrefix = `SELECT id, resource_class, resource_id, event_name, topic, partition_key, attempts,
+                    extract(epoch FROM created_at) * 1000 AS created_at_ms,
+                    to_jsonb(o) -> 'changeset' AS changeset
+               FROM ${table} AS o
+              WHERE published_at IS NULL
+                AND topic = $1
+                AND created_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => $2::float8 / 1000)
+                AND (retry_at IS NULL OR retry_at <= (now() AT TIME ZONE 'UTC'))`;
   return {
     // The planner's statistics describe the whole table, mostly published history, so with a
     // backlog it may prefer the gem's published_at or created_at index plus a sort, which reads the
@@ -53,16 +64,7 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark'): 
       // FOR UPDATE SKIP LOCKED: rows another relay (or another batch of ours) holds are skipped,
       // never waited for; the locks last until this batch's transaction commits its marks, so a
       // crash before that releases them unpublished and they are published again: at-least-once.
-      // `changeset` is an optional column in the gem's schema: reading it through to_jsonb(o)
-      // gives NULL where the column does not exist, so one statement serves both table shapes.
-      text: `SELECT id, resource_class, resource_id, event_name, topic, partition_key, attempts,
-                    extract(epoch FROM created_at) * 1000 AS created_at_ms,
-                    to_jsonb(o) -> 'changeset' AS changeset
-               FROM ${table} AS o
-              WHERE published_at IS NULL
-                AND topic = $1
-                AND created_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => $2::float8 / 1000)
-                AND (retry_at IS NULL OR retry_at <= (now() AT TIME ZONE 'UTC'))
+      text: `${claimablePrefix}
               ORDER BY topic, created_at
               LIMIT $3
               FOR UPDATE SKIP LOCKED`,
@@ -88,14 +90,7 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark'): 
                  FROM pg_stat_activity
                 WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND datname = current_database()
                   AND application_name NOT LIKE 'dionysus-relay%')
-             SELECT id, resource_class, resource_id, event_name, topic, partition_key, attempts,
-                    extract(epoch FROM created_at) * 1000 AS created_at_ms,
-                    to_jsonb(o) -> 'changeset' AS changeset
-               FROM ${table} AS o
-              WHERE published_at IS NULL
-                AND topic = $1
-                AND created_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => $2::float8 / 1000)
-                AND (retry_at IS NULL OR retry_at <= (now() AT TIME ZONE 'UTC'))
+             ${claimablePrefix}
                 AND created_at < (SELECT at FROM horizon)
                 AND coalesce(partition_key, resource_class || ':' || resource_id) NOT IN (SELECT key FROM held)
               ORDER BY topic, created_at
