@@ -77,6 +77,6 @@ export function relayRevision(cli: string | undefined): { commit: string; srcDir
   return {
     commit: git('rev-parse', '--short', 'HEAD') || 'unknown',
     srcDirty: git('status', '--porcelain', '--', 'src') !== '',
-    cli: cli ?? 'build/src/cli/bin.js',
+    cli: cli ?? 'build/src/cli/bin.js (copied when the run started)',
   };
 }

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
  *   --results-dir DIR  where the JSON result goes (default bench/results)
  *   --drop-schema      drop the schema at the end (CI)
  *   --relay-cli FILE   run this compiled CLI instead of build/src/cli/bin.js (A/B a candidate build)
+ *   --rows N           pending rows of the drain, scale-out and ceiling scenarios (default 200k, 20k quick)
  */
 export type ScenarioName = 'drain' | 'live' | 'scaleout' | 'ceiling-pg' | 'ceiling-kafka';
 
@@ -88,6 +89,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       'results-dir': { type: 'string' },
       'drop-schema': { type: 'boolean' },
       'relay-cli': { type: 'string' },
+      rows: { type: 'string' },
     },
   });
   const quick = values.quick === true;
@@ -99,6 +101,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     relayEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   const schema = values.schema ?? (quick ? 'bench_quick' : 'bench');
+  const base = quick ? QUICK_SIZES : FULL_SIZES;
+  const rows = values.rows === undefined ? base.drainRows : Number(values.rows);
+  if (!Number.isInteger(rows) || rows < 1 || rows > base.users) throw new Error(`--rows must be an integer from 1 to ${base.users}`);
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`--schema must be a lower-case identifier, got "${schema}"`);
   return {
     quick,
@@ -112,7 +117,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     resultsDir: values['results-dir'],
     dropSchema: values['drop-schema'] === true,
     relayCli: values['relay-cli'],
-    sizes: quick ? QUICK_SIZES : FULL_SIZES,
+    sizes: { ...base, drainRows: rows },
   };
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -74,6 +74,22 @@ const SCRAPE_MS = 1_000;
 
 export function cliPath(): string {
   return join(packageRoot(), 'build', 'src', 'cli', 'bin.js');
+}
+
+/**
+ * A private copy of the compiled relay (build/src, sql/, package.json, node_modules linked), taken
+ * when the run starts: on a shared checkout someone may recompile build/ mid-run, and every
+ * scenario must run the same code. Returns the copy's CLI path.
+ */
+export function snapshotRelay(workDir: string): string {
+  const root = packageRoot();
+  const dir = join(workDir, 'relay');
+  mkdirSync(join(dir, 'build'), { recursive: true });
+  cpSync(join(root, 'build', 'src'), join(dir, 'build', 'src'), { recursive: true });
+  cpSync(join(root, 'sql'), join(dir, 'sql'), { recursive: true });
+  cpSync(join(root, 'package.json'), join(dir, 'package.json'));
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return join(dir, 'build', 'src', 'cli', 'bin.js');
 }
 
 function probePath(): string {

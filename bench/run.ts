@@ -9,7 +9,7 @@ import { describeMachine, relayRevision } from './machine';
 import { parseBenchArgs, type BenchOptions } from './options';
 import { brokerPid, postmasterPid } from './proc';
 import { summarizeProfile, type ProfileSummary } from './profile-summary';
-import { stopAllRelays } from './relay-runner';
+import { snapshotRelay, stopAllRelays } from './relay-runner';
 import { computeRatios, formatSummary, judgeTargets, type BenchResult } from './report';
 import { runKafkaCeiling, runPostgresCeiling } from './scenarios/ceilings';
 import { runDrain } from './scenarios/drain';
@@ -28,11 +28,14 @@ async function main(argv: readonly string[]): Promise<number> {
   mkdirSync(resultsDir, { recursive: true });
   const workDir = mkdtempSync(join(tmpdir(), 'dionysus-relay-bench-'));
   const stamp = new Date(started).toISOString().replace(/[:.]/g, '-');
+  // Revision and code are fixed when the run starts (see snapshotRelay).
+  const revision = relayRevision(options.relayCli);
+  const relayCli = options.relayCli ?? snapshotRelay(workDir);
   const fixture = await ensureFixture(options.schema, options.sizes, options.rebuildHistory, log);
   const pool = harnessPool(options.schema);
   const backend = Number((await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
   const ctx: BenchContext = {
-    options,
+    options: { ...options, relayCli },
     fixture,
     pool,
     workDir,
@@ -68,7 +71,7 @@ async function main(argv: readonly string[]): Promise<number> {
       startedAt: new Date(started).toISOString(),
       durationSeconds: Math.round((Date.now() - started) / 1000),
       machine,
-      relayRevision: relayRevision(options.relayCli),
+      relayRevision: revision,
       relaySettings: {
         batchSize: settings.relay.batchSize,
         maxInflightBatches: settings.relay.maxInflightBatches,
