@@ -22,6 +22,8 @@ export const ERROR_CODES = [
   'KAFKA_DELIVERY_FAILED',
   'KAFKA_PRODUCE_FAILED',
   'KAFKA_TOPIC_UNAVAILABLE',
+  // a row left pending, not failed: another relay, frozen, may still send its resource
+  'RESOURCE_HELD',
   // infrastructure
   'POSTGRES_UNAVAILABLE',
   'POSTGRES_QUERY_FAILED',

@@ -23,7 +23,7 @@ import { fanOut } from './observability/observer-fanout';
 import { OutboxStore } from './postgres/outbox-store';
 import { qualifiedTable } from './postgres/outbox-sql';
 import { NotifyListener } from './postgres/notify-listener';
-import { connectionConfig, createPool, redactUrl } from './postgres/pool';
+import { connectFailureReason, connectionConfig, createPool, redactUrl } from './postgres/pool';
 import { CrashTracker } from './postgres/crash-tracker';
 import { DependencyResolver } from './postgres/dependency-resolver';
 import { ObserverResolver } from './postgres/observer-resolver';
@@ -61,6 +61,20 @@ function jitterRandom(): number {
 }
 
 /**
+ * Each row of a batch in flight holds an advisory lock (per resource) in the server's shared lock
+ * table, which the application uses too; running out fails transactions with "out of shared memory".
+ */
+function warnAboutLockSlots(logger: Logger, settings: Settings, { lockSlots }: { lockSlots: number }): void {
+  const perRelay = settings.relay.batchSize * settings.relay.maxInflightBatches;
+  if (lockSlots > 0 && perRelay * 2 > lockSlots) {
+    logger.warn(
+      { locksPerRelay: perRelay, lockSlots },
+      'RELAY_BATCH_SIZE × RELAY_MAX_INFLIGHT_BATCHES advisory locks per relay use more than half of PostgreSQL\'s lock table (max_locks_per_transaction × connections): raise max_locks_per_transaction or lower them',
+    );
+  }
+}
+
+/**
  * The composition root of `dionysus-relay run`: builds every component in order, starts them,
  * and waits for a signal (or for idleness with --exit-when-idle). Holds no logic of its own.
  * Returns the process exit code.
@@ -70,7 +84,11 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   const logger = createLogger(settings.log);
   const topicNames = topics.topics.map((t) => t.name);
   const registry = new Registry();
-  const metrics = new RelayMetrics(registry, { topics: topicNames, buildInfo: readBuildInfo() });
+  const metrics = new RelayMetrics(registry, {
+    topics: topicNames,
+    claimedTopics: claimTopics(topics).map((t) => t.name),
+    buildInfo: readBuildInfo(),
+  });
   // Every connection of this process carries its instance id, which tells crash tracking whether
   // the process that registered a batch is still alive.
   const instance = randomBytes(6).toString('hex');
@@ -97,12 +115,13 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   const crashTracker = new CrashTracker(pool, table, instance, settings.relay.poisonMaxCrashes, logger);
 
   await startDependencies(logger, settings, pool, [loader, dependencies, observers], publisher);
+  warnAboutLockSlots(logger, settings, await store.start());
   await crashTracker.start();
 
   const databaseProbe = new DatabaseProbe(pool, { intervalMs: settings.health.readinessIntervalMs }, logger);
   const health = new HealthMonitor({ livenessTimeoutMs: settings.health.livenessTimeoutMs, database: databaseProbe, kafka: publisher });
   const compatFile = settings.health.compatFile ? new CompatHealthFile({ dir: settings.health.compatFileDir }, logger) : undefined;
-  const backlogPoller = new BacklogPoller(pool, { table, topics: topicNames, intervalMs: settings.metrics.backlogIntervalMs }, metrics, logger);
+  const backlogPoller = new BacklogPoller(pool, { table, intervalMs: settings.metrics.backlogIntervalMs }, metrics, logger);
 
   const retryPolicy: RetryPolicy = settings.retry;
   const loop = new RelayLoop(
@@ -194,7 +213,7 @@ async function startDependencies(
     await pool.query('SELECT 1');
   } catch (err) {
     await pool.end().catch(() => undefined);
-    throw new RelayError('POSTGRES_UNAVAILABLE', `cannot connect to PostgreSQL at ${redactUrl(settings.database.url)} (DATABASE_URL): ${errorMessage(err)}`, {
+    throw new RelayError('POSTGRES_UNAVAILABLE', `cannot connect to PostgreSQL at ${redactUrl(settings.database.url)} (DATABASE_URL): ${connectFailureReason(err)}`, {
       cause: err,
     });
   }

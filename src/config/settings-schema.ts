@@ -151,19 +151,19 @@ export const settingsSchema = {
   },
   relay: {
     batchSize: {
-      doc: 'Rows claimed per batch.',
+      doc: 'Rows claimed per batch. Each row takes one advisory lock slot while its batch is in flight (see README, Limits).',
       format: 'nat',
-      default: 500,
+      default: 1000,
       env: 'RELAY_BATCH_SIZE',
     },
     maxInflightBatches: {
       doc: 'Batches in flight at once (claimed and not yet marked); each holds one database connection.',
       format: 'nat',
-      default: 3,
+      default: 2,
       env: 'RELAY_MAX_INFLIGHT_BATCHES',
     },
     pollIntervalMs: {
-      doc: 'Pause after a claim that found nothing, in ms.',
+      doc: 'Longest pause after a round of claims that found nothing, in ms (pauses start at 5 ms and double up to it).',
       format: 'nat',
       default: 200,
       env: 'RELAY_POLL_INTERVAL_MS',

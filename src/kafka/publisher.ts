@@ -43,6 +43,8 @@ export class KafkaPublisher {
   private connected = false;
   /** From the latest statistics: undefined until the first blob arrives. */
   private brokersUp: boolean | undefined;
+  /** The first connection failed: the producer was never usable. */
+  private connectFailed = false;
 
   constructor(private readonly options: PublisherOptions) {}
 
@@ -88,16 +90,7 @@ export class KafkaPublisher {
     producer.on('disconnected', () => {
       this.connected = false;
     });
-    await new Promise<void>((resolve, reject) => {
-      producer.connect({ timeout: this.options.connectTimeoutMs ?? 15_000 }, (err) => {
-        if (err) {
-          reject(new RelayError('KAFKA_UNAVAILABLE', `cannot connect to Kafka: ${err.message}`, { cause: err, retriable: true }));
-        } else {
-          this.connected = true;
-          resolve();
-        }
-      });
-    });
+    await this.connect(producer);
     // Errors and statistics arrive only through poll(); while nothing is in flight the fast poll
     // is off, so a slow one keeps them coming (idle gauges stay fresh, fatal errors are seen).
     this.idlePollTimer = setInterval(() => {
@@ -109,6 +102,57 @@ export class KafkaPublisher {
       }
     }, IDLE_POLL_INTERVAL_MS);
     this.idlePollTimer.unref();
+  }
+
+  /**
+   * The first connection (a metadata request). librdkafka keeps retrying a broker that refuses the
+   * credentials or the TLS handshake, so such a start used to end only at the connect timeout with
+   * a bare "broker transport failure". Now an authentication or TLS error ends it at once with the
+   * broker's reason, which librdkafka gives only in its log (the error event says "authentication
+   * failure"); other failures still wait for the timeout and carry the last reason seen.
+   */
+  private connect(producer: Producer): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let lastFailure = '';
+      let settled = false;
+      const onLog = (log: { fac?: string; message?: string }): void => {
+        if (log.fac === 'FAIL' && typeof log.message === 'string') lastFailure = log.message.replace(/^\[thrd:[^\]]*\]: /, '');
+      };
+      const onError = (err: LibrdKafkaError): void => {
+        if (!/authentication failure|ssl error/i.test(err.message)) return;
+        finish(new RelayError('KAFKA_UNAVAILABLE', `cannot connect to Kafka: ${lastFailure || err.message}`, { cause: err }));
+      };
+      // Error events are only served by poll(), which node-rdkafka allows once the native client
+      // exists (before the metadata answer); until then it throws, which is ignored.
+      const poller = setInterval(() => {
+        try {
+          producer.poll();
+        } catch {
+          // not connected yet
+        }
+      }, 100);
+      const finish = (err: RelayError | undefined): void => {
+        if (settled) return;
+        settled = true;
+        clearInterval(poller);
+        producer.removeListener('event.log', onLog);
+        producer.removeListener('event.error', onError);
+        if (err === undefined) {
+          this.connected = true;
+          resolve();
+        } else {
+          this.connectFailed = true;
+          reject(err);
+        }
+      };
+      producer.on('event.log', onLog);
+      producer.on('event.error', onError);
+      producer.connect({ timeout: this.options.connectTimeoutMs ?? 15_000 }, (err) => {
+        if (!err) return finish(undefined);
+        const reason = lastFailure === '' ? '' : ` (last broker error: ${lastFailure})`;
+        finish(new RelayError('KAFKA_UNAVAILABLE', `cannot connect to Kafka: ${err.message}${reason}`, { cause: err, retriable: true }));
+      });
+    });
   }
 
   /** Flushes what is queued (bounded by timeoutMs), then disconnects. Idempotent. */
@@ -137,6 +181,9 @@ export class KafkaPublisher {
       this.pending.delete(opaque);
       p.resolve(new RelayError('KAFKA_UNAVAILABLE', `producer stopped before ${p.topic} acknowledged the message`, { retriable: true }));
     }
+    // A producer that never connected is torn down by node-rdkafka when its connect attempt ends;
+    // disconnecting here would wait for that attempt (up to the connect timeout).
+    if (this.connectFailed) return;
     await new Promise<void>((resolve) => {
       try {
         producer.disconnect(timeoutMs, () => resolve());
@@ -157,8 +204,16 @@ export class KafkaPublisher {
   async enqueueAll(messages: readonly OutgoingMessage[]): Promise<{ settled: Promise<DeliveryOutcome[]> }> {
     const producer = this.requireProducer();
     const outcomes: Array<Promise<DeliveryOutcome>> = [];
-    for (const m of messages) {
-      outcomes.push((await this.enqueue(producer, m)).delivered);
+    try {
+      for (const m of messages) {
+        outcomes.push((await this.enqueue(producer, m)).delivered);
+      }
+    } catch (err) {
+      // Messages already queued will still be sent: the caller must not give its rows up (and let
+      // another relay publish newer states) before they are delivered or have failed.
+      this.ensurePolling();
+      await Promise.all(outcomes);
+      throw err;
     }
     this.ensurePolling();
     return { settled: Promise.all(outcomes) };

@@ -8,9 +8,10 @@ import type { TableHealth, TopicBacklog } from './metrics';
 // TODO(lead): move BACKLOG_SQL and TABLE_HEALTH_SQL into outbox-sql.ts's named statements.
 
 /**
- * Pending rows and the oldest one's age, per configured topic. `published_at IS NULL AND topic =
- * ANY($1)` matches index_dionysus_outboxes_publishing_idx (partial on published_at IS NULL), so
- * only unpublished rows are visited however long the published history is. Rows waiting for a
+ * Pending rows and the oldest one's age, per topic: configured ones feed the backlog gauges, the
+ * others (rows this relay leaves to whoever owns them) the unconfigured gauge. `published_at IS
+ * NULL` matches index_dionysus_outboxes_publishing_idx (partial on published_at IS NULL), so only
+ * unpublished rows are visited however long the published history is. Rows waiting for a
  * retry count (they are late); given-up rows (retry_at = 'infinity') do not: they will never be
  * published, and counting them would pin the oldest-age alert on forever. Timestamps are UTC in
  * zone-less columns, hence `now() AT TIME ZONE 'UTC'`.
@@ -21,7 +22,6 @@ export function backlogSql(table: string): string {
                  extract(epoch FROM (now() AT TIME ZONE 'UTC') - min(created_at))::float8 AS oldest_age_seconds
             FROM ${table}
            WHERE published_at IS NULL
-             AND topic = ANY($1::text[])
              AND retry_at IS DISTINCT FROM 'infinity'::timestamp
            GROUP BY topic`;
 }
@@ -50,8 +50,6 @@ export interface BacklogSink {
 export interface BacklogPollerOptions {
   /** Quoted schema-qualified table name (postgres/outbox-sql.ts qualifiedTable). */
   readonly table: string;
-  /** Full Kafka topic names, as written in dionysus_outboxes.topic. */
-  readonly topics: readonly string[];
   readonly intervalMs: number;
 }
 
@@ -110,9 +108,7 @@ export class BacklogPoller {
 
   private async poll(): Promise<void> {
     try {
-      const backlog = await this.pool.query<{ topic: string; pending: number; oldest_age_seconds: number }>(this.backlogText, [
-        [...this.options.topics],
-      ]);
+      const backlog = await this.pool.query<{ topic: string; pending: number; oldest_age_seconds: number }>(this.backlogText, []);
       this.sink.recordBacklog(backlog.rows.map((r) => ({ topic: r.topic, pending: r.pending, oldestAgeSeconds: r.oldest_age_seconds })));
       const health = await this.pool.query<{ dead_tuples: number; vacuum_age_seconds: number | null; table_bytes: number; index_bytes: number }>(
         TABLE_HEALTH_SQL,

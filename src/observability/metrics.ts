@@ -56,6 +56,11 @@ export interface PoolCounts {
 export interface RelayMetricsOptions {
   /** Full Kafka topic names of the topics file; their series exist (at 0) from the start. */
   readonly topics: readonly string[];
+  /**
+   * Outbox topics this relay claims (the topics, plus `__outbox_observer__` when observers are
+   * configured); pending rows of any other topic are counted as unconfigured. Default: `topics`.
+   */
+  readonly claimedTopics?: readonly string[];
   readonly buildInfo: BuildInfo;
   /** prom-client's process and Node.js metrics (process_*, nodejs_*); default true. */
   readonly defaultMetrics?: boolean;
@@ -63,6 +68,7 @@ export interface RelayMetricsOptions {
 
 export class RelayMetrics implements RelayObserver {
   private readonly topics: readonly string[];
+  private readonly claimedTopics: ReadonlySet<string>;
   private pool: PoolCounts | undefined;
   private publisher: { readonly inflight: number } | undefined;
   private lastRtt = new Map<string, number>();
@@ -76,6 +82,7 @@ export class RelayMetrics implements RelayObserver {
   private readonly batchSize: Histogram;
   private readonly pending: Gauge<'topic'>;
   private readonly oldestAge: Gauge<'topic'>;
+  private readonly unconfigured: Gauge<'topic'>;
   private readonly kafkaQueue: Gauge;
   private readonly brokerRtt: Gauge<'broker'>;
   private readonly deadTuples: Gauge;
@@ -85,6 +92,7 @@ export class RelayMetrics implements RelayObserver {
 
   constructor(registry: Registry, options: RelayMetricsOptions) {
     this.topics = [...options.topics];
+    this.claimedTopics = new Set(options.claimedTopics ?? options.topics);
     const registers = [registry];
     const name = (suffix: string): string => METRIC_PREFIX + suffix;
 
@@ -136,6 +144,12 @@ export class RelayMetrics implements RelayObserver {
     this.oldestAge = new Gauge({
       name: name('oldest_pending_age_seconds'),
       help: 'Age of the oldest unpublished outbox row per topic (0 when none), as of the last backlog poll.',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.unconfigured = new Gauge({
+      name: name('unconfigured_pending_rows'),
+      help: 'Pending outbox rows of topics this relay does not claim (left to another relay or the gem), as of the last backlog poll.',
       labelNames: ['topic'],
       registers,
     });
@@ -264,13 +278,20 @@ export class RelayMetrics implements RelayObserver {
     for (const [broker, seconds] of known) this.brokerRtt.set({ broker }, seconds);
   }
 
-  /** The backlog poll's rows; configured topics missing from them have nothing pending. */
+  /**
+   * The backlog poll's rows, every topic with pending rows; configured topics missing from them
+   * have nothing pending, and unclaimed topics that drained lose their series.
+   */
   recordBacklog(rows: readonly TopicBacklog[]): void {
     const byTopic = new Map(rows.map((r) => [r.topic, r]));
     for (const topic of this.topics) {
       const row = byTopic.get(topic);
       this.pending.set({ topic }, row?.pending ?? 0);
       this.oldestAge.set({ topic }, row === undefined ? 0 : Math.max(0, row.oldestAgeSeconds));
+    }
+    this.unconfigured.reset();
+    for (const row of rows) {
+      if (!this.claimedTopics.has(row.topic)) this.unconfigured.set({ topic: row.topic }, row.pending);
     }
   }
 

@@ -19,10 +19,18 @@ export interface TrackedBatch {
 /** Dead instances are looked for again this often: a dead process's query can outlive it until statement_timeout. */
 const RECOVERY_INTERVAL_MS = 60_000;
 
+/** Pause before taking the instance lock again after its connection was lost, doubled up to 30 s. */
+const HOLD_RETRY_MS = 500;
+
 export class CrashTracker {
   private enabled = false;
+  private guard = false;
+  private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  private holdRetry: NodeJS.Timeout | undefined;
   private holder: PoolClient | undefined;
+  /** Entries whose deletion failed (database down): retried with the next batch's. */
+  private uncleared: string[] = [];
 
   constructor(
     private readonly pool: Pool,
@@ -37,18 +45,27 @@ export class CrashTracker {
     return this.enabled;
   }
 
+  /**
+   * True when batches register their claim transaction and resource keys (sql/004), so that the
+   * claim can skip resources a frozen relay may still publish (lockResourcesGuarded).
+   */
+  get guarding(): boolean {
+    return this.enabled && this.guard;
+  }
+
   /** Turns tracking on when its tables exist, counts crashes of dead instances, sets poison aside. */
   async start(): Promise<void> {
     if (this.maxCrashes <= 0) return;
-    const exists = await this.pool.query<{ ok: boolean }>(crashTrackerSql.tablesExist);
+    const exists = await this.pool.query<{ ok: boolean; guard: boolean }>(crashTrackerSql.tablesExist);
     if (exists.rows[0]?.ok !== true) {
       this.logger.warn('crash tracking is off: run `dionysus-relay migrate` to create dionysus_relay_inflight and dionysus_relay_suspects');
       return;
     }
-    // A connection of its own holds this instance's advisory lock for the process's lifetime.
-    this.holder = await this.pool.connect();
-    this.holder.on('error', () => undefined);
-    await this.holder.query(crashTrackerSql.holdInstance, [this.instance]);
+    this.guard = exists.rows[0].guard;
+    if (!this.guard) {
+      this.logger.warn('frozen-relay guard is off: run `dionysus-relay migrate` (sql/004) so that a relay resuming from a freeze cannot be overtaken');
+    }
+    await this.hold();
     this.enabled = true;
     await this.recover();
     this.timer = setInterval(() => {
@@ -58,10 +75,47 @@ export class CrashTracker {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.holdRetry);
     this.timer = undefined;
     this.holder?.release(true);
     this.holder = undefined;
+  }
+
+  /**
+   * A connection of its own holds this instance's advisory lock for the process's lifetime. When
+   * that connection is lost (PostgreSQL restarted), the lock is taken again on a new one: until
+   * then other relays count this instance's batches in flight as crashes, and their guard no
+   * longer protects this instance's queued messages.
+   */
+  private async hold(): Promise<void> {
+    const client = await this.pool.connect();
+    client.on('error', (err) => {
+      if (this.holder !== client) return;
+      this.holder = undefined;
+      client.release(err);
+      this.logger.warn({ err: { message: err.message } }, 'lost the connection holding this relay instance\'s lock; taking it again');
+      this.retryHold(HOLD_RETRY_MS);
+    });
+    try {
+      await client.query(crashTrackerSql.holdInstance, [this.instance]);
+    } catch (err) {
+      client.release(err as Error);
+      throw err;
+    }
+    this.holder = client;
+  }
+
+  private retryHold(delayMs: number): void {
+    if (this.stopped) return;
+    this.holdRetry = setTimeout(() => {
+      this.hold().then(
+        () => this.logger.info('relay instance lock taken again'),
+        () => this.retryHold(Math.min(delayMs * 2, 30_000)),
+      );
+    }, delayMs);
+    this.holdRetry.unref();
   }
 
   /** Counts the crashes of dead instances and sets aside rows that reached the limit. */
@@ -82,12 +136,14 @@ export class CrashTracker {
     }
   }
 
-  async begin(rowIds: readonly string[]): Promise<TrackedBatch | undefined> {
+  async begin(rowIds: readonly string[], claimXid: string | undefined): Promise<TrackedBatch | undefined> {
     if (!this.enabled) return undefined;
+    if (this.uncleared.length > 0) await this.clearEntries([]);
+    const statement = this.guard ? crashTrackerSql.beginWithXid : crashTrackerSql.begin;
     const result = await this.pool.query<{ id: string; suspects: string[] }>({
-      name: crashTrackerSql.begin.name,
-      text: crashTrackerSql.begin.text,
-      values: [this.instance, rowIds],
+      name: statement.name,
+      text: statement.text,
+      values: this.guard ? [this.instance, rowIds, claimXid ?? null] : [this.instance, rowIds],
     });
     const row = result.rows[0];
     if (row === undefined) return undefined;
@@ -99,16 +155,38 @@ export class CrashTracker {
     await this.pool.query({ name: crashTrackerSql.narrow.name, text: crashTrackerSql.narrow.text, values: [batch.entryId, rowIds] });
   }
 
+  /**
+   * Registers the resources the batch holds locks on, before it sends anything: if this process
+   * is then frozen past its claim transaction, other relays leave these resources alone until
+   * the entry is cleared (lockResourcesGuarded in outbox-sql.ts).
+   */
+  async registerKeys(batch: TrackedBatch | undefined, keys: readonly string[]): Promise<void> {
+    if (batch === undefined || !this.guard || keys.length === 0) return;
+    await this.pool.query({ name: crashTrackerSql.registerKeys.name, text: crashTrackerSql.registerKeys.text, values: [batch.entryId, keys] });
+  }
+
+  /** Clears the batch's entry once nothing of it can still be sent (delivered, failed or never queued). */
   async end(batch: TrackedBatch | undefined, publishedSuspects: readonly string[]): Promise<void> {
     if (batch === undefined) return;
+    await this.clearEntries([batch.entryId]);
+    if (publishedSuspects.length === 0) return;
     try {
-      await this.pool.query({ name: crashTrackerSql.end.name, text: crashTrackerSql.end.text, values: [batch.entryId] });
-      if (publishedSuspects.length > 0) {
-        await this.pool.query({ name: crashTrackerSql.clear.name, text: crashTrackerSql.clear.text, values: [publishedSuspects] });
-      }
+      await this.pool.query({ name: crashTrackerSql.clear.name, text: crashTrackerSql.clear.text, values: [publishedSuspects] });
     } catch (err) {
-      // Left behind, the entry is counted as a crash only once this instance is gone.
-      this.logger.warn({ err: { message: errorMessage(err) } }, 'could not clear the in-flight entry of a batch');
+      this.logger.warn({ err: { message: errorMessage(err) } }, 'could not clear published crash suspects');
+    }
+  }
+
+  private async clearEntries(entryIds: readonly string[]): Promise<void> {
+    const ids = [...this.uncleared, ...entryIds];
+    try {
+      await this.pool.query({ name: crashTrackerSql.end.name, text: crashTrackerSql.end.text, values: [ids] });
+      this.uncleared = [];
+    } catch (err) {
+      // Left behind while this instance lives, an entry would hold its resources back from other
+      // relays (and count as a crash once the instance is gone): retried with the next batch.
+      this.uncleared = ids;
+      this.logger.warn({ err: { message: errorMessage(err) }, entries: ids.length }, 'could not clear the in-flight entry of a batch; will retry');
     }
   }
 }

@@ -28,6 +28,8 @@ export class ClaimedBatch {
     private readonly client: PoolClient,
     private readonly sql: OutboxStatements,
     readonly rows: readonly ClaimedRow[],
+    /** The claim transaction's id (txid_current()), for the in-flight registration. */
+    readonly claimXid: string | undefined,
   ) {}
 
   async markPublished(ids: readonly string[]): Promise<void> {
@@ -50,13 +52,23 @@ export class ClaimedBatch {
     });
   }
 
-  /** Advisory locks on the batch's resources until commit (see outbox-sql.ts lockResources). */
-  async lockResources(keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
+  /**
+   * Advisory locks on the batch's resources until commit (see outbox-sql.ts lockResources). With
+   * `guardInstance` (this process's instance id), also returns the keys that a live but frozen
+   * relay may still publish (lockResourcesGuarded): the caller must not publish those now.
+   */
+  async lockResources(keys: readonly string[], guardInstance?: string): Promise<ReadonlySet<string>> {
+    if (keys.length === 0) return new Set();
     const ordered = [...new Set(keys)].sort();
     const sentAt = Date.now();
-    await this.client.query({ name: this.sql.lockResources.name, text: this.sql.lockResources.text, values: [ordered] });
+    const statement = guardInstance === undefined ? this.sql.lockResources : this.sql.lockResourcesGuarded;
+    const result = await this.client.query<{ held?: string[] }>({
+      name: statement.name,
+      text: statement.text,
+      values: guardInstance === undefined ? [ordered] : [ordered, guardInstance],
+    });
     this.lastContactAt = Math.max(this.lastContactAt, sentAt);
+    return new Set(result.rows[0]?.held ?? []);
   }
 
   /** Writes outbox rows for an observer fan-out in this batch's transaction. */
@@ -121,22 +133,47 @@ export class ClaimedBatch {
   }
 }
 
+/** How a topic is claimed. */
+export interface ClaimMode {
+  /** `ordering: strict` (outbox order per key, commit-order horizon). */
+  readonly strict: boolean;
+  /** The rows' `changeset` is needed (observer rows, dependency rows whose record is gone). */
+  readonly changeset: boolean;
+}
+
 export class OutboxStore {
   readonly sql: OutboxStatements;
+  /** Whether the table has the gem's optional `changeset` column (see start()). */
+  private changesetColumn = true;
 
   constructor(
     private readonly pool: Pool,
-    table: string,
+    private readonly table: string,
     onPublish: OnPublish = 'mark',
   ) {
     this.sql = outboxStatements(table, onPublish);
   }
 
   /**
+   * Learns whether the optional `changeset` column exists (without it claims read none) and
+   * returns the size of the server's shared lock table, which the batches' advisory locks use.
+   */
+  async start(): Promise<{ lockSlots: number }> {
+    const result = await this.pool.query<{ present: boolean; slots: number }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'changeset' AND NOT attisdropped) AS present,
+              current_setting('max_locks_per_transaction')::int
+                * (current_setting('max_connections')::int + current_setting('max_prepared_transactions')::int) AS slots`,
+      [this.table],
+    );
+    this.changesetColumn = result.rows[0]?.present === true;
+    return { lockSlots: Number(result.rows[0]?.slots ?? 0) };
+  }
+
+  /**
    * Claims up to `limit` pending rows of one topic. Returns null (and keeps no connection) when
    * nothing is pending, so an idle relay holds no transaction open.
    */
-  async claim(topic: string, limit: number, publishDelayMs: number, strict = false): Promise<ClaimedBatch | null> {
+  async claim(topic: string, limit: number, publishDelayMs: number, mode: ClaimMode = { strict: false, changeset: false }): Promise<ClaimedBatch | null> {
     let client: PoolClient;
     try {
       client = await this.pool.connect();
@@ -148,14 +185,17 @@ export class OutboxStore {
     }
     try {
       await client.query(this.sql.beginClaim);
-      const statement = strict ? this.sql.claimStrict : this.sql.claim;
+      const changeset = mode.changeset && this.changesetColumn;
+      const { claims } = this.sql;
+      const statement = mode.strict ? (changeset ? claims.strictWithChangeset : claims.strict) : changeset ? claims.withChangeset : claims.plain;
       const result = await client.query({ name: statement.name, text: statement.text, values: [topic, publishDelayMs, limit] });
       if (result.rows.length === 0) {
         await client.query('COMMIT');
         client.release();
         return null;
       }
-      return new ClaimedBatch(client, this.sql, result.rows.map(toClaimedRow));
+      const xid = (result.rows[0] as { claim_xid?: unknown }).claim_xid;
+      return new ClaimedBatch(client, this.sql, result.rows.map(toClaimedRow), xid === undefined || xid === null ? undefined : String(xid));
     } catch (err) {
       client.release(err as Error);
       throw new RelayError('POSTGRES_QUERY_FAILED', `claim on ${topic} failed: ${errorMessage(err)}`, {

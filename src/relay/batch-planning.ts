@@ -5,6 +5,7 @@ import { changesetTouches, ownTarget, parentsFromChangeset, updatedTarget, type 
 import { EncodingError } from '../domain/rails-json';
 import { RelayError, errorMessage } from '../errors';
 import type { ParentsById } from '../postgres/dependency-resolver';
+import type { TrackedBatch } from '../postgres/crash-tracker';
 import type { ClaimedBatch } from '../postgres/outbox-store';
 import type { LoadResult } from '../postgres/serializer-loader';
 import type { BatchDeps, RowWork } from './batch-work';
@@ -15,10 +16,16 @@ import type { BatchDeps, RowWork } from './batch-work';
  * messages. Runs under the ordering lock; `batch` is needed for observer fan-outs written in the
  * claim's transaction.
  */
-export async function loadAndPlan(deps: BatchDeps, topic: TopicConfig, work: RowWork[], batch: ClaimedBatch): Promise<void> {
+export async function loadAndPlan(
+  deps: BatchDeps,
+  topic: TopicConfig,
+  work: RowWork[],
+  batch: ClaimedBatch,
+  tracked: TrackedBatch | undefined,
+): Promise<void> {
   if (topic.name === OBSERVER_TOPIC) await resolveObserverTargets(deps, work, batch);
   else await resolveTargets(deps, topic, work);
-  await batch.lockResources(work.flatMap((w) => w.targets.map((t) => `${t.topic.name}:${t.model}:${t.resourceId}`)));
+  await lockTargets(deps, work, batch, tracked);
   const groups = new Map<string, { topic: TopicConfig; model: string; ids: Set<string> }>();
   for (const w of work) {
     for (const t of w.targets) {
@@ -40,6 +47,31 @@ export async function loadAndPlan(deps: BatchDeps, topic: TopicConfig, work: Row
   }
   await deps.publisher.refreshPartitions(kafkaTopics);
   for (const w of work) planRowMessages(deps, w, loads);
+}
+
+const resourceKey = (t: PublishTarget): string => `${t.topic.name}:${t.model}:${t.resourceId}`;
+
+/**
+ * Takes the batch's resource locks and registers them with its in-flight entry (both before
+ * anything is read or sent). Rows with a resource that a frozen relay may still publish are left
+ * pending (RESOURCE_HELD, not counted as an attempt): see lockResourcesGuarded in outbox-sql.ts.
+ */
+async function lockTargets(deps: BatchDeps, work: RowWork[], batch: ClaimedBatch, tracked: TrackedBatch | undefined): Promise<void> {
+  const keys = work.flatMap((w) => w.targets.map(resourceKey));
+  const guard = tracked !== undefined && deps.crashTracker.guarding ? deps.crashTracker.instance : undefined;
+  const [held] = await Promise.all([batch.lockResources(keys, guard), deps.crashTracker.registerKeys(tracked, keys)]);
+  if (held.size === 0) return;
+  for (const w of work) {
+    const blocked = w.targets.find((t) => held.has(resourceKey(t)));
+    if (blocked === undefined) continue;
+    w.targets = [];
+    w.error = new RelayError(
+      'RESOURCE_HELD',
+      `${blocked.model} ${blocked.resourceId} on ${blocked.topic.name} may still be sent by a relay whose claim ended while it was not responding (frozen?): left pending until it resumes or exits`,
+      { retriable: true },
+    );
+  }
+  deps.logger.warn({ resources: held.size }, 'resources held back: a live relay lost its claim while it may still have their messages queued');
 }
 
 function planRowMessages(deps: BatchDeps, w: RowWork, loads: ReadonlyMap<string, LoadResult>): void {

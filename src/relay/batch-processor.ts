@@ -1,4 +1,4 @@
-import type { TopicConfig } from '../config/topics-types';
+import { OBSERVER_TOPIC, type TopicConfig } from '../config/topics-types';
 import type { OutgoingMessage } from '../domain/message-builder';
 import { coalesceRows } from '../domain/coalesce';
 import { oldestPerKey } from '../domain/strict-order';
@@ -23,6 +23,8 @@ export interface BatchResult {
   readonly released: number;
   /** Rows claimed but left for a later batch because a crash suspect is published alone. */
   readonly deferred?: number;
+  /** Rows left pending because a frozen relay may still send their resources (RESOURCE_HELD). */
+  readonly held?: number;
 }
 
 const EMPTY: BatchResult = { claimed: 0, published: 0, failed: 0, givenUp: 0, released: 0 };
@@ -33,11 +35,14 @@ const EMPTY: BatchResult = { claimed: 0, published: 0, failed: 0, givenUp: 0, re
  * commit. A row's failure is recorded on that row only; an infrastructure failure abandons the
  * batch (rollback: its rows become claimable again, nothing is counted against them).
  */
-export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<BatchResult> {
+export async function runBatch(deps: BatchDeps, topic: TopicConfig, onClaimed: () => void = () => undefined): Promise<BatchResult> {
   const timer = phaseTimer(deps.observer);
   let batch: ClaimedBatch | null;
   try {
-    batch = await deps.store.claim(topic.name, deps.batchSize, deps.publishDelayMs, topic.ordering === 'strict');
+    batch = await deps.store.claim(topic.name, deps.batchSize, deps.publishDelayMs, {
+      strict: topic.ordering === 'strict',
+      changeset: needsChangeset(topic),
+    });
   } finally {
     // Liveness counts attempts, not successes: a loop that keeps trying while Postgres is down is
     // alive (readiness reports the outage); only a wedged loop stops reporting.
@@ -46,6 +51,7 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<Bat
   timer('claim');
   if (batch !== null) safely(() => deps.observer.batchClaimed(topic.name, batch.rows.length));
   if (batch === null) return EMPTY;
+  onClaimed();
   let tracked: TrackedBatch | undefined;
   let publishedSuspects: string[] = [];
   // From claim to marks the claim session may sit idle for long (waiting for the ordering lock,
@@ -53,7 +59,10 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<Bat
   // or frozen relay loses its locks.
   const stopKeepAlive = batch.keepAlive(deps.claimKeepAliveMs);
   try {
-    tracked = await deps.crashTracker.begin(batch.rows.map((r) => r.id));
+    tracked = await deps.crashTracker.begin(
+      batch.rows.map((r) => r.id),
+      batch.claimXid,
+    );
     let rows = topic.ordering === 'strict' ? oldestPerKey(batch.rows) : batch.rows;
     const suspect = tracked === undefined ? undefined : rows.find((r) => tracked?.suspects.has(r.id));
     if (tracked !== undefined && suspect !== undefined) {
@@ -72,7 +81,7 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig): Promise<Bat
       });
     }
     const settled = await deps.orderLock.run(async () => {
-      await loadAndPlan(deps, topic, work, batch);
+      await loadAndPlan(deps, topic, work, batch, tracked);
       timer('load');
       if (batch.sessionMayBeLost(deps.idleInTransactionTimeoutMs)) {
         throw new RelayError('POSTGRES_UNAVAILABLE', 'the claim session was silent past idle_in_transaction_session_timeout (process frozen?): batch abandoned before sending', {
@@ -136,6 +145,7 @@ async function mark(
   const latencies: number[] = [];
   const failures: FailureMark[] = [];
   let released = 0;
+  let held = 0;
   let givenUp = 0;
   const now = Date.now();
   const errorOf = (w: RowWork): RelayError | undefined => {
@@ -149,6 +159,11 @@ async function mark(
     if (error === undefined) {
       published.push(w.row.id);
       latencies.push(Math.max(0, (now - w.row.createdAtMs) / 1000));
+      continue;
+    }
+    if (error.code === 'RESOURCE_HELD') {
+      // Not the row's fault and not an outage: left pending, claimed again once the frozen relay is gone.
+      held += 1;
       continue;
     }
     if (error.code === 'KAFKA_UNAVAILABLE' || (error.retriable && error.code.startsWith('KAFKA_DELIVERY'))) {
@@ -186,7 +201,12 @@ async function mark(
   if (released > 0) {
     deps.logger.warn({ topic: topic.name, released }, 'rows left pending: the broker did not acknowledge them');
   }
-  return { claimed: work.length, published: published.length, failed: failures.length, givenUp, released };
+  return { claimed: work.length, published: published.length, failed: failures.length, givenUp, released, held };
+}
+
+/** Observer rows and dependency rows (whose record may be gone) read their `changeset`. */
+function needsChangeset(topic: TopicConfig): boolean {
+  return topic.name === OBSERVER_TOPIC || topic.dependencies.size > 0;
 }
 
 function phaseTimer(observer: RelayObserver): (phase: BatchPhase) => void {

@@ -3,6 +3,7 @@ import type { TopicConfig } from '../config/topics-types';
 import { errorMessage } from '../errors';
 import { runBatch, type BatchDeps } from './batch-processor';
 import { safely } from './relay-observer';
+import { idlePauseMs } from '../domain/idle-pause';
 import { WakeableSleep } from './wakeable-sleep';
 
 export interface RelayLoopOptions {
@@ -31,7 +32,10 @@ export class RelayLoop {
   private running: Promise<void> | undefined;
   private stopRequested = false;
   private cursor = 0;
-  private busyWorkers = 0;
+  /** Per worker: its last full round of topics came back empty (for exitWhenIdle). */
+  private idleWorkers: boolean[] = [];
+  /** Batches that claimed rows and have not finished (their rows, or rows they write, may follow). */
+  private holding = 0;
   private idleResolve: (() => void) | undefined;
   readonly idle: Promise<void>;
 
@@ -45,7 +49,9 @@ export class RelayLoop {
 
   start(): void {
     if (this.running !== undefined) return;
-    const workers = Array.from({ length: Math.max(1, this.options.workers) }, (_, i) => this.work(i));
+    const count = Math.max(1, this.options.workers);
+    this.idleWorkers = Array.from({ length: count }, () => false);
+    const workers = Array.from({ length: count }, (_, i) => this.work(i));
     this.running = Promise.all(workers).then(() => undefined);
   }
 
@@ -73,22 +79,29 @@ export class RelayLoop {
 
   private async work(worker: number): Promise<void> {
     let emptyInARow = 0;
+    let emptyRounds = 0;
     let backoffMs = this.options.errorBackoffMs;
     while (!this.stopRequested) {
       const topic = this.nextTopic();
-      this.busyWorkers += 1;
-      let claimed = 0;
+      let progressed = false;
       let trouble = false;
+      let held = false;
       try {
-        const result = await runBatch(this.deps, topic);
-        claimed = result.claimed;
+        const result = await runBatch(this.deps, topic, () => {
+          held = true;
+          this.holding += 1;
+        });
+        // Rows held back for a frozen relay come back with every claim: they are not progress,
+        // or the worker would claim them again in a tight loop.
+        progressed = result.claimed > (result.held ?? 0);
         trouble = result.released > 0;
       } catch (err) {
         trouble = true;
         this.logger.error({ worker, topic: topic.name, err }, `batch abandoned: ${errorMessage(err)}`);
       } finally {
-        this.busyWorkers -= 1;
+        if (held) this.holding -= 1;
       }
+      if (trouble || progressed) this.idleWorkers[worker] = false;
       if (trouble) {
         emptyInARow = 0;
         await this.sleeper.sleep(backoffMs);
@@ -96,8 +109,9 @@ export class RelayLoop {
         continue;
       }
       backoffMs = this.options.errorBackoffMs;
-      if (claimed > 0) {
+      if (progressed) {
         emptyInARow = 0;
+        emptyRounds = 0;
         continue;
       }
       emptyInARow += 1;
@@ -105,13 +119,19 @@ export class RelayLoop {
       // A full round of empty claims: one pass done.
       emptyInARow = 0;
       safely(() => this.deps.observer.passFinished());
-      if (this.options.exitWhenIdle && this.busyWorkers === 0) {
+      // Idle when every worker's last full round was empty and no batch holds rows. (Waiting for a
+      // moment when no worker is inside a claim could take forever with slow claims and several
+      // workers; a claim that finds nothing holds nothing.)
+      this.idleWorkers[worker] = true;
+      if (this.options.exitWhenIdle && this.holding === 0 && this.idleWorkers.every(Boolean)) {
         this.stopRequested = true;
         this.sleeper.wakeAll();
         this.idleResolve?.();
         break;
       }
-      await this.sleeper.sleep(this.options.pollIntervalMs);
+      emptyRounds += 1;
+      // A wake-up (NOTIFY) ends the sleep early and starts the pauses over.
+      if (await this.sleeper.sleep(idlePauseMs(emptyRounds, this.options.pollIntervalMs))) emptyRounds = 0;
     }
   }
 }

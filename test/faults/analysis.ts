@@ -34,11 +34,11 @@ export interface FaultWindow {
 const QUEUED_BEFORE_FREEZE_MS = 5000;
 
 /**
- * The one documented exception to snapshot order (README "Ordering and reliability",
- * RELIABILITY.md): a relay frozen past the idle timeout loses its locks, and a message it had
- * already handed to librdkafka before the freeze is still sent when it thaws. True for a
- * delivery-race whose stale message was produced by the frozen relay shortly before or during
- * its freeze; every other violation fails the suite.
+ * A violation of the kind the frozen-relay guard prevents: a relay frozen past the idle timeout
+ * loses its locks, and a message it had already handed to librdkafka before the freeze is sent
+ * when it thaws, after another relay's newer state. True for a delivery-race whose stale message
+ * was produced by the frozen relay shortly before or during its freeze. (Before the guard this was
+ * a documented exception; now it fails the suite like any violation, and is named in its detail.)
  */
 export function isFrozenQueueException(v: OrderViolation, faults: readonly FaultWindow[]): boolean {
   return (

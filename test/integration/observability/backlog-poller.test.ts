@@ -54,7 +54,7 @@ before(async () => {
   await db.query(row, ['3', 'a', '1 minute', null, new Date(Date.now() + 3600_000)]);
   await db.query(row, ['4', 'a', '2 days', new Date(), null]);
   await db.query(row, ['5', 'a', '1 day', null, 'infinity']);
-  // Topic c is not configured: never reported.
+  // Topic c is not configured: reported only by the unconfigured gauge.
   await db.query(row, ['6', 'c', '1 hour', null, null]);
 });
 
@@ -67,7 +67,7 @@ function setup(pool: Pool = relayPool, logger = silent) {
   const registry = new Registry();
   const metrics = new RelayMetrics(registry, { topics: ['a', 'b'], buildInfo: { version: 't', node: 't', librdkafka: 't' }, defaultMetrics: false });
   const table = qualifiedTable(db.schema, 'dionysus_outboxes');
-  const poller = new BacklogPoller(pool, { table, topics: ['a', 'b'], intervalMs: 60_000 }, metrics, logger);
+  const poller = new BacklogPoller(pool, { table, intervalMs: 60_000 }, metrics, logger);
   return { registry, poller, read: async () => parseMetrics(await registry.metrics()) };
 }
 
@@ -86,6 +86,8 @@ describe('BacklogPoller', () => {
       'dionysus_relay_pending_rows{topic="a"}',
       'dionysus_relay_pending_rows{topic="b"}',
     ]);
+    assert.deepEqual(seriesOf(m, 'dionysus_relay_unconfigured_pending_rows'), ['dionysus_relay_unconfigured_pending_rows{topic="c"}']);
+    assert.equal(sample(m, 'dionysus_relay_unconfigured_pending_rows', { topic: 'c' }), 1);
   });
 
   test('outbox table sizes, dead tuples and the vacuum age after a VACUUM', async () => {

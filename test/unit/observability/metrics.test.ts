@@ -115,6 +115,27 @@ describe('RelayMetrics from timers and on scrape', () => {
     assert.equal(await valueOf(registry, 'dionysus_relay_pending_rows', { topic: 'ns_users' }), 0);
   });
 
+  test('backlog: pending rows of topics the relay does not claim go to the unconfigured gauge, until they drain', async () => {
+    const registry = new Registry();
+    const metrics = new RelayMetrics(registry, {
+      topics: ['ns_users'],
+      claimedTopics: ['ns_users', '__outbox_observer__'],
+      buildInfo: BUILD,
+      defaultMetrics: false,
+    });
+    metrics.recordBacklog([
+      { topic: 'ns_users', pending: 3, oldestAgeSeconds: 1 },
+      { topic: '__outbox_observer__', pending: 2, oldestAgeSeconds: 1 },
+      { topic: 'other_app', pending: 7, oldestAgeSeconds: 60 },
+    ]);
+    assert.equal(await valueOf(registry, 'dionysus_relay_unconfigured_pending_rows', { topic: 'other_app' }), 7);
+    assert.equal(await valueOf(registry, 'dionysus_relay_unconfigured_pending_rows', { topic: 'ns_users' }), undefined);
+    assert.equal(await valueOf(registry, 'dionysus_relay_unconfigured_pending_rows', { topic: '__outbox_observer__' }), undefined);
+    assert.equal(await valueOf(registry, 'dionysus_relay_pending_rows', { topic: 'other_app' }), undefined);
+    metrics.recordBacklog([{ topic: 'ns_users', pending: 1, oldestAgeSeconds: 1 }]);
+    assert.equal(await valueOf(registry, 'dionysus_relay_unconfigured_pending_rows', { topic: 'other_app' }), undefined);
+  });
+
   test('outbox table health gauges, NaN when never vacuumed', async () => {
     const { registry, metrics } = setup();
     metrics.recordTableHealth({ deadTuples: 17, lastVacuumAgeSeconds: Number.NaN, tableBytes: 8192, indexBytes: 16384 });
