@@ -106,7 +106,13 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark'): 
               LIMIT $3
               FOR UPDATE OF o SKIP LOCKED`;
   const withoutChangeset = 'NULL::jsonb';
-  const changesetColumn = 'o.changeset::jsonb';
+  // Observers need only the changeset's keys (which attributes changed) and deleted dependencies
+  // the values of their parent_from_changeset attributes ($4): the rest is left in the table, so a
+  // huge changeset (a text attribute rewritten wholesale) costs neither transfer nor relay memory.
+  // A changeset that is not an object reads as NULL (nothing observed) instead of failing the claim.
+  const changesetColumn = `CASE WHEN jsonb_typeof(o.changeset::jsonb) = 'object' THEN
+                      (SELECT jsonb_object_agg(e.key, CASE WHEN e.key = ANY($4::text[]) THEN e.value END)
+                         FROM jsonb_each(o.changeset::jsonb) AS e) END`;
   const claims: ClaimStatements = {
     plain: { name: 'dionysus_relay_claim', text: regular(withoutChangeset) },
     withChangeset: { name: 'dionysus_relay_claim_changeset', text: regular(changesetColumn) },

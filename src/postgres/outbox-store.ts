@@ -139,6 +139,8 @@ export interface ClaimMode {
   readonly strict: boolean;
   /** The rows' `changeset` is needed (observer rows, dependency rows whose record is gone). */
   readonly changeset: boolean;
+  /** Attributes whose changeset values are needed (parent_from_changeset); of the others only the keys are read. */
+  readonly changesetValues?: readonly string[];
 }
 
 export class OutboxStore {
@@ -188,7 +190,9 @@ export class OutboxStore {
       const changeset = mode.changeset && this.changesetColumn;
       const { claims } = this.sql;
       const statement = mode.strict ? (changeset ? claims.strictWithChangeset : claims.strict) : changeset ? claims.withChangeset : claims.plain;
-      const result = await client.query({ name: statement.name, text: statement.text, values: [topic, publishDelayMs, limit] });
+      const values: unknown[] = [topic, publishDelayMs, limit];
+      if (changeset) values.push(mode.changesetValues ?? []);
+      const result = await client.query({ name: statement.name, text: statement.text, values });
       if (result.rows.length === 0) {
         await client.query('COMMIT');
         client.release();

@@ -42,6 +42,7 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig, onClaimed: (
     batch = await deps.store.claim(topic.name, deps.batchSize, deps.publishDelayMs, {
       strict: topic.ordering === 'strict',
       changeset: needsChangeset(topic),
+      changesetValues: [...topic.dependencies.values()].flat().flatMap((d) => (d.parentFromChangeset === undefined ? [] : [d.parentFromChangeset])),
     });
   } finally {
     // Liveness counts attempts, not successes: a loop that keeps trying while Postgres is down is

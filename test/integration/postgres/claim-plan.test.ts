@@ -50,7 +50,8 @@ for (const [kind, claim] of CLAIMS) {
     try {
       await client.query(statements.beginClaim);
       await client.query(`PREPARE claim_probe(text, float8, int) AS ${claim.text}`);
-      const result = await client.query(`EXPLAIN (FORMAT JSON) EXECUTE claim_probe('plan_t1', 0, 500)`);
+      const extra = claim.text.includes('$4') ? `, '{}'` : '';
+      const result = await client.query(`EXPLAIN (FORMAT JSON) EXECUTE claim_probe('plan_t1', 0, 500${extra})`);
       await client.query('DEALLOCATE claim_probe');
       await client.query('ROLLBACK');
       const plan = (result.rows[0] as { 'QUERY PLAN': Array<{ Plan: PlanNode }> })['QUERY PLAN'][0]?.Plan;
