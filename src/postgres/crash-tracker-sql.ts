@@ -52,6 +52,15 @@ export const crashTrackerSql = {
   // A suspect isolated from its batch: only its id stays registered as in flight.
   narrow: { name: 'dionysus_relay_inflight_narrow', text: `UPDATE dionysus_relay_inflight SET row_ids = $2::bigint[] WHERE id = $1` },
   end: { name: 'dionysus_relay_inflight_end', text: `DELETE FROM dionysus_relay_inflight USING ${NO_FLUSH_WAIT} WHERE id = ANY($1::bigint[])` },
+  // This instance's entries of no batch in progress ($2: those in progress): left by a failed
+  // deletion; while this instance lives they would hold resources back from other relays. Entries
+  // younger than 10 s are spared: one may belong to a batch whose registration has committed but
+  // whose answer had not arrived when $2 was taken.
+  sweepOwn: {
+    name: 'dionysus_relay_inflight_sweep_own',
+    text: `DELETE FROM dionysus_relay_inflight USING ${NO_FLUSH_WAIT}
+            WHERE instance = $1 AND id <> ALL($2::bigint[]) AND started_at < now() - interval '10 seconds'`,
+  },
   // A published suspect was innocent (it was only in a crashed batch): forget it.
   clear: { name: 'dionysus_relay_suspects_clear', text: `DELETE FROM dionysus_relay_suspects WHERE row_id = ANY($1::bigint[])` },
   // Entries of instances that are not alive (instanceAlive) are crashes: count their rows and drop

@@ -30,7 +30,9 @@ export class CrashTracker {
   private holdRetry: NodeJS.Timeout | undefined;
   private holder: PoolClient | undefined;
   /** Entries whose deletion failed (database down): retried with the next batch's. */
-  private uncleared: string[] = [];
+  private readonly uncleared = new Set<string>();
+  /** Entries of this instance's batches still being worked on. */
+  private readonly inProgress = new Set<string>();
 
   constructor(
     private readonly pool: Pool,
@@ -118,8 +120,12 @@ export class CrashTracker {
     this.holdRetry.unref();
   }
 
-  /** Counts the crashes of dead instances and sets aside rows that reached the limit. */
+  /**
+   * Counts the crashes of dead instances and sets aside rows that reached the limit; deletes this
+   * instance's own entries that belong to no batch in progress (their deletion failed earlier).
+   */
   private async recover(): Promise<void> {
+    await this.pool.query({ name: crashTrackerSql.sweepOwn.name, text: crashTrackerSql.sweepOwn.text, values: [this.instance, [...this.inProgress]] });
     const crashed = await this.pool.query<{ row_id: string; crashes: number }>(crashTrackerSql.recover);
     if (crashed.rows.length > 0) {
       this.logger.warn({ rows: crashed.rows.length }, 'rows were in flight when a relay process died: they are published one at a time from now on');
@@ -138,7 +144,7 @@ export class CrashTracker {
 
   async begin(rowIds: readonly string[], claimXid: string | undefined): Promise<TrackedBatch | undefined> {
     if (!this.enabled) return undefined;
-    if (this.uncleared.length > 0) await this.clearEntries([]);
+    if (this.uncleared.size > 0) await this.clearEntries([]);
     const statement = this.guard ? crashTrackerSql.beginWithXid : crashTrackerSql.begin;
     const result = await this.pool.query<{ id: string; suspects: string[] }>({
       name: statement.name,
@@ -147,6 +153,7 @@ export class CrashTracker {
     });
     const row = result.rows[0];
     if (row === undefined) return undefined;
+    this.inProgress.add(String(row.id));
     return { entryId: String(row.id), suspects: new Set(row.suspects.map(String)) };
   }
 
@@ -178,15 +185,19 @@ export class CrashTracker {
   }
 
   private async clearEntries(entryIds: readonly string[]): Promise<void> {
+    for (const id of entryIds) this.inProgress.delete(id);
+    // Taken out while being deleted, so concurrent calls neither repeat nor lose an id.
     const ids = [...this.uncleared, ...entryIds];
+    this.uncleared.clear();
     try {
       await this.pool.query({ name: crashTrackerSql.end.name, text: crashTrackerSql.end.text, values: [ids] });
-      this.uncleared = [];
     } catch (err) {
-      // Left behind while this instance lives, an entry would hold its resources back from other
-      // relays (and count as a crash once the instance is gone): retried with the next batch.
-      this.uncleared = ids;
+      // Left behind while this instance lives, an abandoned batch's entry would hold its resources
+      // back from other relays (and count as a crash once the instance is gone): retried with the
+      // next batch, and swept every RECOVERY_INTERVAL_MS.
+      for (const id of ids) this.uncleared.add(id);
       this.logger.warn({ err: { message: errorMessage(err) }, entries: ids.length }, 'could not clear the in-flight entry of a batch; will retry');
     }
   }
+
 }

@@ -111,7 +111,9 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig, onClaimed: (
     throw err;
   } finally {
     stopKeepAlive();
-    await deps.crashTracker.end(tracked, publishedSuspects);
+    // Not awaited: the next claim need not wait for this bookkeeping (end() never rejects; a
+    // failed deletion is retried with the next batch's).
+    void deps.crashTracker.end(tracked, publishedSuspects);
   }
 }
 

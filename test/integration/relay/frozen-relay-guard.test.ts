@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import type { PoolClient } from 'pg';
 import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
 import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { runUntilIdle, writeTopicsFile } from '../../helpers/relay-process';
+import { runUntilIdle, usersTopicsFile } from '../../helpers/relay-process';
 import { uniqueSuffix } from '../../helpers/env';
 
 // The frozen-relay guard of snapshot ordering. A relay frozen past
@@ -26,15 +26,7 @@ before(async () => {
   await db.query(`INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 4) g`);
   for (let id = 1; id <= 4; id++) await insertOutboxRow(db, { resourceClass: 'User', resourceId: id, event: 'user_updated', topic });
   await createTopic(topic, 1);
-  file = writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id
-    models:
-      User:
-        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
-`);
+  file = usersTopicsFile(namespace);
   // The "frozen" relay instance: alive (its advisory lock is held by a session that stays open).
   frozenInstance = await db.pool.connect();
   await frozenInstance.query(`SELECT pg_advisory_lock(hashtextextended('dionysus_relay_instance:' || $1, 0))`, [instance]);
