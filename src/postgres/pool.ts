@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { Pool, type ClientConfig } from 'pg';
+import { RelayError, errorMessage } from '../errors';
 import type { Settings } from '../config/settings';
 
 export type DatabaseSettings = Settings['database'];
@@ -44,10 +46,52 @@ export function connectionConfig(settings: DatabaseSettings, applicationName: st
     connectionTimeoutMillis: 10_000,
     keepAlive: true,
   };
-  if (settings.sslCaFile !== '') {
-    config.ssl = { ca: readFileSync(settings.sslCaFile, 'utf8'), rejectUnauthorized: true };
-  }
+  if (settings.sslCaFile !== '') Object.assign(config, verifiedTls(settings.url, settings.sslCaFile));
   return config;
+}
+
+/**
+ * TLS verified against DATABASE_SSL_CA_FILE. pg lets TLS parameters of the URL (sslmode,
+ * sslrootcert, sslcert, sslkey) replace an explicit `ssl` object as a whole, which dropped the CA
+ * (and failed every connection) as soon as the URL said e.g. sslmode=verify-full. So they are taken
+ * out of the URL and folded in here. The chain is always verified; the host name too, except with
+ * sslmode=verify-ca (libpq's meaning: right CA, any host name).
+ */
+function verifiedTls(url: string, caFile: string): Pick<ClientConfig, 'connectionString' | 'ssl'> {
+  const ssl: ConnectionOptions = { ca: readFileSync(caFile, 'utf8'), rejectUnauthorized: true };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { connectionString: url, ssl }; // pg reports an unusable URL itself
+  }
+  const params = parsed.searchParams;
+  const sslmode = params.get('sslmode');
+  if (sslmode === 'disable' || sslmode === 'no-verify') {
+    throw new RelayError('CONFIG_INVALID', `DATABASE_SSL_CA_FILE is set but DATABASE_URL says sslmode=${sslmode}: remove one of them`, {
+      context: { key: 'database.sslCaFile' },
+    });
+  }
+  if (sslmode === 'verify-ca') ssl.checkServerIdentity = () => undefined;
+  const sslcert = params.get('sslcert');
+  const sslkey = params.get('sslkey');
+  if (sslcert !== null) ssl.cert = readFileSync(sslcert, 'utf8');
+  if (sslkey !== null) ssl.key = readFileSync(sslkey, 'utf8');
+  for (const name of ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'ssl']) params.delete(name);
+  return { connectionString: parsed.toString(), ssl };
+}
+
+/** Why a connection failed, with a hint when the server's TLS certificate was refused. */
+export function connectFailureReason(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  const text = errorMessage(err);
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `${text} (TLS: the server certificate does not name this host; sslmode=verify-ca checks the CA only)`;
+  }
+  if (typeof code === 'string' && /CERT|UNABLE_TO_(VERIFY|GET)/.test(code)) {
+    return `${text} (TLS: server certificate refused, ${code}: check DATABASE_SSL_CA_FILE)`;
+  }
+  return text;
 }
 
 /** The URL with its password replaced, for logs and errors. */
