@@ -71,6 +71,9 @@ export async function ensureFixture(schema: string, sizes: Sizes, rebuild: boole
     const existing = await readMeta(admin, schema);
     if (!rebuild && existing !== undefined && sameFixture(existing, wanted)) {
       log(`fixture: reusing schema ${schema} (${existing.historyRows} history rows, ${existing.users} users)`);
+      // Migrations added since the fixture was built (crash tracking, its frozen-relay guard) are
+      // part of the relay under test: without them it would run with those features off.
+      await migrateSchema(schema);
       return { schema, ...existing, buildSeconds: 0, reused: true };
     }
     log(existing === undefined ? `fixture: building schema ${schema}` : `fixture: rebuilding schema ${schema}`);
