@@ -140,9 +140,13 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark'): 
     // partial index. A generic plan of the prepared claim knows neither the topic nor the limit,
     // and with `topic = $1` bound by equality the gem's created_at index also yields the order
     // without a sort: measured at 1.7 s per claim on a 1M-row history. force_custom_plan plans
-    // every execution with its values (about 0.3 ms). SET LOCAL ends with the transaction.
+    // every execution with its values (about 0.3 ms). jit = off: the priced-out scans carry a
+    // huge cost estimate, which makes PostgreSQL JIT-compile any statement that still needs one
+    // (the frozen-relay guard's scan of the in-flight table took 600 ms a batch, all compiling).
+    // SET LOCAL ends with the transaction.
     beginClaim:
-      'BEGIN; SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL plan_cache_mode = force_custom_plan',
+      'BEGIN; SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; ' +
+      'SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off',
     claim: claims.plain,
     claims,
     markPublished:

@@ -82,6 +82,9 @@ test('the claim transaction plans every claim with its values, whatever the sess
     await client.query(statements.beginClaim);
     const inside = await client.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode');
     assert.equal(inside.rows[0]?.plan_cache_mode, 'force_custom_plan');
+    // The priced-out scans' cost estimates would otherwise trigger JIT compilation of every statement.
+    const jit = await client.query<{ jit: string }>('SHOW jit');
+    assert.equal(jit.rows[0]?.jit, 'off');
     await client.query('ROLLBACK');
     const after = await client.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode');
     assert.equal(after.rows[0]?.plan_cache_mode, 'force_generic_plan', 'SET LOCAL: the session setting is back after the claim');
