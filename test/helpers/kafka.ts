@@ -46,13 +46,15 @@ export interface ConsumedMessage {
 export async function consumeAll(
   topic: string,
   expected: number,
-  options: { timeoutMs?: number; settleMs?: number } = {},
+  options: { timeoutMs?: number; settleMs?: number; client?: Record<string, string> } = {},
 ): Promise<ConsumedMessage[]> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const settleMs = options.settleMs ?? 500;
   const consumer = new KafkaConsumer(
     {
+      // `client`: another broker and its security settings (the TLS/SASL test's own broker).
       'metadata.broker.list': TEST_KAFKA_BROKERS,
+      ...options.client,
       'group.id': `dionysus-relay-test-${uniqueSuffix()}`,
       'enable.auto.commit': false,
       'enable.partition.eof': false,

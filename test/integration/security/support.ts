@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { AdminClient, KafkaConsumer, type Message } from 'node-rdkafka';
+import { AdminClient } from 'node-rdkafka';
 import { packageRoot } from '../../../src/package-root';
-import type { ConsumedMessage } from '../../helpers/kafka';
+import { freePort } from '../observability/support';
 
 // Throwaway, isolated services for the TLS/SASL tests: a CA and server certificate made with
 // openssl, a KRaft broker with SASL_SSL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) and SSL listeners
@@ -95,15 +94,7 @@ class Daemon {
   }
 }
 
-/** A port nobody listens on right now on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address !== 'object') throw new Error('no port assigned');
-  return address.port;
-}
+export { freePort };
 
 /** `count` distinct free ports. */
 async function freePorts(count: number): Promise<number[]> {
@@ -295,46 +286,6 @@ export async function createSecureTopic(config: Record<string, string>, topic: s
     );
   } finally {
     admin.disconnect();
-  }
-}
-
-/**
- * Reads every partition of `topic` from the beginning with the given client settings until
- * `expected` messages arrived (plus `settleMs` to catch extras); throws after timeoutMs.
- */
-export async function consumeSecure(
-  config: Record<string, string>,
-  topic: string,
-  expected: number,
-  { timeoutMs = 20_000, settleMs = 300 }: { timeoutMs?: number; settleMs?: number } = {},
-): Promise<ConsumedMessage[]> {
-  const consumer = new KafkaConsumer(
-    { ...config, 'group.id': `dionysus-relay-tls-test-${secret()}`, 'enable.auto.commit': false, 'enable.partition.eof': false },
-    { 'auto.offset.reset': 'earliest' },
-  );
-  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
-  try {
-    const metadata = await new Promise<{ topics: Array<{ name: string; partitions: Array<{ id: number }> }> }>((resolve, reject) =>
-      consumer.getMetadata({ topic, timeout: 10_000 }, (err, data) => (err ? reject(err) : resolve(data))),
-    );
-    const partitions = metadata.topics.find((t) => t.name === topic)?.partitions ?? [];
-    consumer.assign(partitions.map((p) => ({ topic, partition: p.id, offset: 0 })));
-    const got: ConsumedMessage[] = [];
-    const deadline = Date.now() + timeoutMs;
-    let settleUntil: number | undefined;
-    while (Date.now() < deadline) {
-      const batch = await new Promise<Message[]>((resolve, reject) => consumer.consume(200, (err, messages) => (err ? reject(err) : resolve(messages))));
-      for (const m of batch) {
-        got.push({ topic: m.topic, partition: m.partition, offset: m.offset, key: m.key === undefined || m.key === null ? null : m.key.toString(), value: m.value });
-      }
-      if (got.length >= expected) {
-        settleUntil ??= Date.now() + settleMs;
-        if (Date.now() >= settleUntil) return got;
-      }
-    }
-    throw new Error(`consumeSecure(${topic}): expected ${expected} messages, got ${got.length} within ${timeoutMs} ms`);
-  } finally {
-    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
   }
 }
 

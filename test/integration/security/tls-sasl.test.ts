@@ -6,11 +6,10 @@ import { after, before, test } from 'node:test';
 import { Client, Pool } from 'pg';
 import { insertOutboxRow, type TestDatabase } from '../../helpers/database';
 import { assertAllPublishedCleanly, outboxRowsOf, valueText } from '../../helpers/fixtures';
-import { uniqueNamespace } from '../../helpers/kafka';
+import { consumeAll, uniqueNamespace } from '../../helpers/kafka';
 import { runUntilIdle, startRelay, usersTopicsFile } from '../../helpers/relay-process';
 import {
   SASL_MECHANISMS,
-  consumeSecure,
   createSecureTopic,
   createTestPki,
   startSecureKafka,
@@ -134,7 +133,7 @@ async function assertPublishes(prefix: string, env: Record<string, string>, cons
   const run = await runUntilIdle(topicsFile, env, 30_000);
   assert.equal(run.code, 0, `relay exit code; output:\n${run.output}`);
   await assertAllPublishedCleanly(db, topic, USERS.length);
-  const messages = await consumeSecure(consumer, topic, USERS.length);
+  const messages = await consumeAll(topic, USERS.length, { client: consumer, timeoutMs: 20_000, settleMs: 300 });
   assert.deepEqual(messages.map((m) => m.key).sort(), USERS.map(([id]) => `User:${id}`));
   for (const [id, name] of USERS) {
     const message = messages.find((m) => m.key === `User:${id}`);
