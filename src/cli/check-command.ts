@@ -30,7 +30,13 @@ export async function checkCommand(args: CliArgs, env: NodeJS.ProcessEnv, out: (
     problems.push(...errorMessage(err).split('\n'));
   }
   try {
-    const live = await checkDatabase(pool, settings.database.schema, settings.database.table, topics);
+    const live = await checkDatabase(
+      pool,
+      settings.database.schema,
+      settings.database.table,
+      topics,
+      settings.relay.batchSize * settings.relay.maxInflightBatches,
+    );
     for (const note of live.notes) out(note);
     problems.push(...live.problems);
   } catch (err) {

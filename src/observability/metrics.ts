@@ -76,6 +76,7 @@ export class RelayMetrics implements RelayObserver {
   private readonly published: Counter<'topic'>;
   private readonly failed: Counter<'topic' | 'error_class'>;
   private readonly givenUp: Counter<'topic'>;
+  private readonly held: Counter<'topic'>;
   private readonly abandoned: Counter<'topic'>;
   private readonly latency: Histogram<'topic'>;
   private readonly phaseDuration: Histogram<'phase'>;
@@ -111,6 +112,12 @@ export class RelayMetrics implements RelayObserver {
     this.givenUp = new Counter({
       name: name('rows_given_up_total'),
       help: 'Outbox rows given up (retry_at = infinity) after retry.maxAttempts failures.',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.held = new Counter({
+      name: name('rows_held_total'),
+      help: 'Claimed rows left pending (no attempt counted) because another relay, alive but without its claim transaction (frozen?), may still send their resources.',
       labelNames: ['topic'],
       registers,
     });
@@ -205,6 +212,7 @@ export class RelayMetrics implements RelayObserver {
     for (const topic of this.topics) {
       this.published.inc({ topic }, 0);
       this.givenUp.inc({ topic }, 0);
+      this.held.inc({ topic }, 0);
       this.abandoned.inc({ topic }, 0);
       this.latency.zero({ topic });
     }
@@ -249,6 +257,10 @@ export class RelayMetrics implements RelayObserver {
 
   rowsGivenUp(topic: string, count: number): void {
     this.givenUp.inc({ topic }, count);
+  }
+
+  rowsHeld(topic: string, count: number): void {
+    this.held.inc({ topic }, count);
   }
 
   batchAbandoned(topic: string, _reason: string): void {

@@ -21,6 +21,7 @@ export function fanOut(...observers: ReadonlyArray<Partial<RelayObserver>>): Rel
     rowsPublished: forward('rowsPublished'),
     rowsFailed: forward('rowsFailed'),
     rowsGivenUp: forward('rowsGivenUp'),
+    rowsHeld: forward('rowsHeld'),
     batchAbandoned: forward('batchAbandoned'),
     passFinished: forward('passFinished'),
   };

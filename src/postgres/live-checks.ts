@@ -17,7 +17,14 @@ export interface LiveCheckResult {
  * `check` against the live database (read-only): the outbox table's shape and publishing index,
  * pending rows the configuration cannot publish, and whether serializers can use an index on id.
  */
-export async function checkDatabase(pool: Pool, schema: string, table: string, topics: TopicsConfig): Promise<LiveCheckResult> {
+export async function checkDatabase(
+  pool: Pool,
+  schema: string,
+  table: string,
+  topics: TopicsConfig,
+  /** RELAY_BATCH_SIZE × RELAY_MAX_INFLIGHT_BATCHES: advisory locks one relay may hold. */
+  locksPerRelay = 0,
+): Promise<LiveCheckResult> {
   const problems: string[] = [];
   const notes: string[] = [];
   const columns = await pool.query<{ column_name: string }>(
@@ -57,6 +64,7 @@ export async function checkDatabase(pool: Pool, schema: string, table: string, t
       problems.push(`postgres: ${row.n} pending row(s) of ${row.resource_class} on ${row.topic}, which has no serializer or dependency for it`);
     }
   }
+  notes.push(...(await bookkeepingNotes(pool, locksPerRelay)));
   for (const topic of topics.topics) {
     for (const model of topic.models.values()) {
       const problem = await seqScanProblem(pool, model);
@@ -64,6 +72,31 @@ export async function checkDatabase(pool: Pool, schema: string, table: string, t
     }
   }
   return { problems, notes };
+}
+
+/** Crash tracking and its frozen-relay guard (sql/003, sql/004), and the lock table the batches use. */
+async function bookkeepingNotes(pool: Pool, locksPerRelay: number): Promise<string[]> {
+  const result = await pool.query<{ tracking: boolean; guard: boolean; slots: number }>(
+    `SELECT to_regclass('dionysus_relay_inflight') IS NOT NULL AND to_regclass('dionysus_relay_suspects') IS NOT NULL AS tracking,
+            EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('dionysus_relay_inflight')
+                       AND attname = 'resource_keys' AND NOT attisdropped) AS guard,
+            current_setting('max_locks_per_transaction')::int
+              * (current_setting('max_connections')::int + current_setting('max_prepared_transactions')::int) AS slots`,
+  );
+  const row = result.rows[0];
+  const notes: string[] = [];
+  if (row === undefined) return notes;
+  if (!row.tracking) notes.push('postgres: crash tracking is off (no dionysus_relay_inflight/suspects): run `dionysus-relay migrate`');
+  else if (!row.guard) notes.push('postgres: the frozen-relay guard is off (sql/004 not applied): run `dionysus-relay migrate`');
+  else notes.push('postgres: crash tracking and the frozen-relay guard are on');
+  if (locksPerRelay > 0) {
+    const share = Math.round((100 * locksPerRelay) / Math.max(1, row.slots));
+    notes.push(
+      `postgres: one relay holds up to ${locksPerRelay} advisory locks (batch × in flight), ${share}% of the lock table (${row.slots} slots)` +
+        (locksPerRelay * 2 > row.slots ? ': raise max_locks_per_transaction or lower RELAY_BATCH_SIZE' : ''),
+    );
+  }
+  return notes;
 }
 
 /** Runs the serializer's plan with sequential scans priced out: a Seq Scan left means no usable index. */

@@ -201,6 +201,7 @@ async function mark(
   safely(() => deps.observer.rowsPublished(topic.name, latencies));
   if (failures.length > 0) safely(() => deps.observer.rowsFailed(topic.name, failures.map((f) => f.errorClass)));
   if (givenUp > 0) safely(() => deps.observer.rowsGivenUp(topic.name, givenUp));
+  if (held > 0) safely(() => deps.observer.rowsHeld(topic.name, held));
   if (released > 0) {
     deps.logger.warn({ topic: topic.name, released }, 'rows left pending: the broker did not acknowledge them');
   }

@@ -14,6 +14,8 @@ export interface RelayObserver {
   rowsPublished(topic: string, latenciesSeconds: readonly number[]): void;
   rowsFailed(topic: string, errorClasses: readonly string[]): void;
   rowsGivenUp(topic: string, count: number): void;
+  /** Rows left pending because a live relay whose claim ended may still send their resources. */
+  rowsHeld(topic: string, count: number): void;
   /** A batch was abandoned as a whole (database or broker trouble); its rows are claimed again. */
   batchAbandoned(topic: string, reason: string): void;
   /** Every loop pass (all topics tried once); drives the compatibility health file. */
@@ -27,6 +29,7 @@ export const NOOP_OBSERVER: RelayObserver = {
   rowsPublished: () => undefined,
   rowsFailed: () => undefined,
   rowsGivenUp: () => undefined,
+  rowsHeld: () => undefined,
   batchAbandoned: () => undefined,
   passFinished: () => undefined,
 };

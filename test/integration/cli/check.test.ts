@@ -48,6 +48,8 @@ test('a good setup passes and reports partition counts', () => {
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, new RegExp(`kafka: ${usersTopic} has 3 partition\\(s\\)`));
   assert.match(r.out, /publishing index index_dionysus_outboxes_publishing_idx present/);
+  assert.match(r.out, /crash tracking and the frozen-relay guard are on/);
+  assert.match(r.out, /one relay holds up to 2000 advisory locks \(batch × in flight\), \d+% of the lock table \(\d+ slots\)/);
   assert.match(r.out, /check passed/);
 });
 

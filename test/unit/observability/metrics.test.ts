@@ -63,11 +63,14 @@ describe('RelayMetrics as the loop observer', () => {
     const { registry, metrics } = setup();
     metrics.rowsFailed('ns_users', ['SERIALIZER_FAILED', 'MESSAGE_TOO_LARGE', 'SERIALIZER_FAILED']);
     metrics.rowsGivenUp('ns_users', 2);
+    metrics.rowsHeld('ns_orders', 3);
     metrics.batchAbandoned('ns_orders', 'connection reset by peer at 10.0.0.7');
     const failed = 'dionysus_relay_rows_failed_total';
     assert.equal(await valueOf(registry, failed, { topic: 'ns_users', error_class: 'SERIALIZER_FAILED' }), 2);
     assert.equal(await valueOf(registry, failed, { topic: 'ns_users', error_class: 'MESSAGE_TOO_LARGE' }), 1);
     assert.equal(await valueOf(registry, 'dionysus_relay_rows_given_up_total', { topic: 'ns_users' }), 2);
+    assert.equal(await valueOf(registry, 'dionysus_relay_rows_held_total', { topic: 'ns_orders' }), 3);
+    assert.equal(await valueOf(registry, 'dionysus_relay_rows_held_total', { topic: 'ns_users' }), 0);
     assert.equal(await valueOf(registry, 'dionysus_relay_batches_abandoned_total', { topic: 'ns_orders' }), 1);
     // The free-text reason never becomes a label.
     for (const s of await samples(registry, 'dionysus_relay_batches_abandoned_total')) assert.deepEqual(Object.keys(s.labels), ['topic']);
