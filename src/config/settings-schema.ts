@@ -44,7 +44,7 @@ export const settingsSchema = {
       env: 'DATABASE_STATEMENT_TIMEOUT_MS',
     },
     idleInTransactionTimeoutMs: {
-      doc: 'idle_in_transaction_session_timeout in ms: a relay frozen while holding claimed rows loses its locks after this, so another relay can take them.',
+      doc: 'idle_in_transaction_session_timeout in ms: a relay frozen while holding claimed rows loses its claim transaction after this, so its rows are not locked forever (their resources wait for it to resume or exit: the frozen-relay guard).',
       format: 'nat',
       default: 60000,
       env: 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
