@@ -117,7 +117,7 @@ export class RelayMetrics implements RelayObserver {
     });
     this.held = new Counter({
       name: name('rows_held_total'),
-      help: 'Claimed rows left pending (no attempt counted) because another relay, alive but without its claim transaction (frozen?), may still send their resources.',
+      help: 'Claimed rows left pending for a later claim (no attempt counted): another batch was publishing their resource, or a relay alive but without its claim transaction (frozen?) may still send it.',
       labelNames: ['topic'],
       registers,
     });

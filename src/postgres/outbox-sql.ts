@@ -121,12 +121,15 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark'): 
   };
   // Snapshot ordering across relays: before a batch reads the state of its resources it takes
   // a transaction-scoped advisory lock per resource (topic, class, id), held until its marks
-  // commit, i.e. after delivery. Another relay publishing the same resource waits, then reads a
-  // state at least as new and enqueues it after ours: states in Kafka never go backwards.
-  // Keys come sorted and distinct from the caller, and a function scan visits the array in
-  // order, so every batch locks in one global order and two batches cannot deadlock. (No
-  // ORDER BY here: the claim transaction prices sorts out, which would make this plan absurd.)
-  const lockAll = `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS locked FROM unnest($1::text[]) AS k`;
+  // commit, i.e. after delivery. A resource whose lock another batch holds (of this relay or
+  // another) is not waited for: its key comes back in `busy`, and the caller leaves the rows that
+  // publish it pending for a later claim, when that batch has committed and a newer state is read.
+  // Waiting instead would let one slow batch (a broker outage, a wedged producer) stall every batch
+  // that shares a single resource with it, i.e. nearly all of them under a hot working set. Try
+  // locks cannot deadlock; keys still come sorted and distinct from the caller. (No ORDER BY here:
+  // the claim transaction prices sorts out, which would make this plan absurd.)
+  const lockAll = `SELECT coalesce(array_agg(k) FILTER (WHERE NOT pg_try_advisory_xact_lock(hashtextextended(k, 0))), '{}') AS busy
+                     FROM unnest($1::text[]) AS k`;
   return {
     // The planner's statistics describe the whole table, mostly published history, so with a
     // backlog it may prefer the gem's published_at or created_at index plus a sort, which reads the
@@ -209,8 +212,8 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark'): 
       // the caller leaves those rows pending until that relay resumes and clears its entry (after
       // its queued messages are delivered) or dies. Normally no entry qualifies, and the guard
       // costs a scan of a table with one row per batch in flight. The guard runs in the target list
-      // of the lock's one-row result, so it can only run after every lock is granted.
-      text: `SELECT locked, ARRAY(
+      // of the locks' one-row result, so it can only run after every lock was taken (or found busy).
+      text: `SELECT busy, ARRAY(
                SELECT DISTINCT k
                  FROM dionysus_relay_inflight AS f, unnest(f.resource_keys) AS k
                 WHERE f.instance <> $2

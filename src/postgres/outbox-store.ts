@@ -53,22 +53,23 @@ export class ClaimedBatch {
   }
 
   /**
-   * Advisory locks on the batch's resources until commit (see outbox-sql.ts lockResources). With
-   * `guardInstance` (this process's instance id), also returns the keys that a live but frozen
-   * relay may still publish (lockResourcesGuarded): the caller must not publish those now.
+   * Advisory locks on the batch's resources until commit (see outbox-sql.ts lockResources).
+   * Returns the keys another batch holds right now (`busy`: not waited for) and, with
+   * `guardInstance` (this process's instance id), the keys a live but frozen relay may still
+   * publish (`held`, lockResourcesGuarded). The caller must not publish either now.
    */
-  async lockResources(keys: readonly string[], guardInstance?: string): Promise<ReadonlySet<string>> {
-    if (keys.length === 0) return new Set();
+  async lockResources(keys: readonly string[], guardInstance?: string): Promise<{ busy: ReadonlySet<string>; held: ReadonlySet<string> }> {
+    if (keys.length === 0) return { busy: new Set(), held: new Set() };
     const ordered = [...new Set(keys)].sort();
     const sentAt = Date.now();
     const statement = guardInstance === undefined ? this.sql.lockResources : this.sql.lockResourcesGuarded;
-    const result = await this.client.query<{ held?: string[] }>({
+    const result = await this.client.query<{ busy: string[]; held?: string[] }>({
       name: statement.name,
       text: statement.text,
       values: guardInstance === undefined ? [ordered] : [ordered, guardInstance],
     });
     this.lastContactAt = Math.max(this.lastContactAt, sentAt);
-    return new Set(result.rows[0]?.held ?? []);
+    return { busy: new Set(result.rows[0]?.busy ?? []), held: new Set(result.rows[0]?.held ?? []) };
   }
 
   /** Writes outbox rows for an observer fan-out in this batch's transaction. */

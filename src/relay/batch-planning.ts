@@ -53,25 +53,30 @@ const resourceKey = (t: PublishTarget): string => `${t.topic.name}:${t.model}:${
 
 /**
  * Takes the batch's resource locks and registers them with its in-flight entry (both before
- * anything is read or sent). Rows with a resource that a frozen relay may still publish are left
- * pending (RESOURCE_HELD, not counted as an attempt): see lockResourcesGuarded in outbox-sql.ts.
+ * anything is read or sent). Rows with a resource that another batch is publishing right now, or
+ * that a frozen relay may still publish, are left pending (RESOURCE_HELD, not counted as an
+ * attempt) for a later claim: see lockResources and lockResourcesGuarded in outbox-sql.ts.
  */
 async function lockTargets(deps: BatchDeps, work: RowWork[], batch: ClaimedBatch, tracked: TrackedBatch | undefined): Promise<void> {
   const keys = work.flatMap((w) => w.targets.map(resourceKey));
   const guard = tracked !== undefined && deps.crashTracker.guarding ? deps.crashTracker.instance : undefined;
-  const [held] = await Promise.all([batch.lockResources(keys, guard), deps.crashTracker.registerKeys(tracked, keys)]);
-  if (held.size === 0) return;
+  const [{ busy, held }] = await Promise.all([batch.lockResources(keys, guard), deps.crashTracker.registerKeys(tracked, keys)]);
+  if (busy.size === 0 && held.size === 0) return;
   for (const w of work) {
-    const blocked = w.targets.find((t) => held.has(resourceKey(t)));
-    if (blocked === undefined) continue;
+    const target = w.targets.find((t) => busy.has(resourceKey(t)) || held.has(resourceKey(t)));
+    if (target === undefined) continue;
+    const key = resourceKey(target);
     w.targets = [];
     w.error = new RelayError(
       'RESOURCE_HELD',
-      `${blocked.model} ${blocked.resourceId} on ${blocked.topic.name} may still be sent by a relay whose claim ended while it was not responding (frozen?): left pending until it resumes or exits`,
+      held.has(key)
+        ? `${target.model} ${target.resourceId} on ${target.topic.name} may still be sent by a relay whose claim ended while it was not responding (frozen?): left pending until it resumes or exits`
+        : `${target.model} ${target.resourceId} on ${target.topic.name} is being published by another batch: left pending for a later claim`,
       { retriable: true },
     );
   }
-  deps.logger.warn({ resources: held.size }, 'resources held back: a live relay lost its claim while it may still have their messages queued');
+  if (held.size > 0) deps.logger.warn({ resources: held.size }, 'resources held back: a live relay lost its claim while it may still have their messages queued');
+  if (busy.size > 0) deps.logger.debug({ resources: busy.size }, 'resources left for a later claim: another batch is publishing them');
 }
 
 function planRowMessages(deps: BatchDeps, w: RowWork, loads: ReadonlyMap<string, LoadResult>): void {

@@ -44,7 +44,7 @@ export function evaluate(facts: RunFacts, run: RunOutcome): Check[] {
 function orderCheck(a: Analysis, faults: readonly FaultWindow[]): Check {
   const queuedBeforeFreeze = a.orderViolations.filter((v) => isFrozenQueueException(v, faults)).length;
   return {
-    name: 'per key, versions in Kafka never go back (snapshot order)',
+    name: 'per key, versions in Kafka never go back (snapshot topic and strict topic)',
     passed: a.orderViolations.length === 0,
     detail: `${a.orderViolations.length} violations, of which ${queuedBeforeFreeze} by a message queued just before a freeze`,
   };

@@ -20,11 +20,13 @@ export interface ModelSpec {
   readonly model: string;
   readonly singular: string;
   readonly topicKey: string;
+  readonly ordering: 'snapshot' | 'strict';
 }
 
+/** Items on a topic with the default `snapshot` ordering, orders on one with `ordering: strict`. */
 export const MODELS: readonly ModelSpec[] = [
-  { table: 'items', model: 'Item', singular: 'item', topicKey: 'items' },
-  { table: 'orders', model: 'Order', singular: 'order', topicKey: 'orders' },
+  { table: 'items', model: 'Item', singular: 'item', topicKey: 'items', ordering: 'snapshot' },
+  { table: 'orders', model: 'Order', singular: 'order', topicKey: 'orders', ordering: 'strict' },
 ];
 
 export interface Fixture {
@@ -85,6 +87,7 @@ function topicsYaml(namespace: string): string {
   const topics = MODELS.map(
     (m) => `  ${m.topicKey}:
     partition_key: id
+    ordering: ${m.ordering}
     models:
       ${m.model}:
         sql: >-

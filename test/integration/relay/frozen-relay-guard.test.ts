@@ -90,3 +90,27 @@ test('resources of a live relay whose claim was aborted are left pending until i
   const messages = await consumeAll(topic, 4, { settleMs: 500 });
   assert.deepEqual(messages.map((m) => m.key).sort(), ['User:1', 'User:2', 'User:3', 'User:4']);
 });
+
+test('a resource another batch is publishing is left for a later claim, not waited for', async () => {
+  await insertOutboxRow(db, { resourceClass: 'User', resourceId: 1, event: 'user_updated', topic });
+  await insertOutboxRow(db, { resourceClass: 'User', resourceId: 3, event: 'user_updated', topic });
+  // Another batch holds user 1: its transaction-scoped advisory lock, taken the way a relay takes it.
+  const other = await db.pool.connect();
+  try {
+    await other.query('BEGIN');
+    await other.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${topic}:User:1`]);
+    const run = await runUntilIdle(file, env());
+    assert.equal(run.code, 0, run.output);
+    const pending = await db.query<{ resource_id: string; attempts: number; error_class: string | null }>(
+      `SELECT resource_id, attempts, error_class FROM dionysus_outboxes WHERE published_at IS NULL`,
+    );
+    assert.deepEqual(pending, [{ resource_id: '1', attempts: 0, error_class: null }], 'user 1 waits; user 3 was published meanwhile');
+  } finally {
+    await other.query('ROLLBACK');
+    other.release();
+  }
+  const last = await runUntilIdle(file, env());
+  assert.equal(last.code, 0, last.output);
+  const [left] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM dionysus_outboxes WHERE published_at IS NULL`);
+  assert.equal(left?.n, 0);
+});
