@@ -60,6 +60,9 @@ function jitterRandom(): number {
   return randomInt(0, 1_000_000) / 1_000_000;
 }
 
+/** Exit code of a relay whose producer lost its brokers (sysexits EX_TEMPFAIL): restart it. */
+export const STALLED_EXIT_CODE = 75;
+
 /**
  * Each row of a batch in flight holds an advisory lock (per resource) in the server's shared lock
  * table, which the application uses too; running out fails transactions with "out of shared memory".
@@ -104,6 +107,14 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
     onFatal: (err) => {
       logger.fatal({ err }, 'Kafka producer failed fatally; restarting is required');
       void shutdown.shutdown('fatal producer error').then(() => process.exit(1));
+    },
+    stallRestartMs: settings.kafka.stallRestartMs,
+    onStalled: (err) => {
+      // EX_TEMPFAIL: a deliberate restart, told apart from a crash by supervisors and the fault suite.
+      // No drain: the batches in flight wait for delivery reports that will not come. Exiting rolls
+      // their transactions back (nothing was marked), and their rows are published again.
+      logger.error({ err }, 'Kafka producer lost its brokers; exiting to be restarted (exit code 75)');
+      setImmediate(() => process.exit(STALLED_EXIT_CODE));
     },
   });
   metrics.observePublisher(publisher);

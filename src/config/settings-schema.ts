@@ -126,6 +126,12 @@ export const settingsSchema = {
       default: 30000,
       env: 'KAFKA_DELIVERY_TIMEOUT_MS',
     },
+    stallRestartMs: {
+      doc: 'Producer watchdog: after this long with no broker connection while the brokers accept connections (librdkafka lost them), the relay exits with code 75 to be restarted; 0 = off.',
+      format: 'nat',
+      default: 60000,
+      env: 'KAFKA_STALL_RESTART_MS',
+    },
   },
   topics: {
     file: {

@@ -26,6 +26,7 @@ export interface Settings {
     librdkafka: Record<string, string | number | boolean>;
     metadataRefreshMs: number;
     deliveryTimeoutMs: number;
+    stallRestartMs: number;
   };
   topics: { file: string };
   log: { level: string; format: 'auto' | 'json' | 'pretty' };

@@ -1,5 +1,6 @@
 import { Producer, type DeliveryReport, type LibrdKafkaError, type Metadata } from 'node-rdkafka';
 import type { OutgoingMessage } from '../domain/message-builder';
+import { anyBrokerAccepts, brokerlessTooLong } from './broker-probe';
 import { RelayError, errorMessage } from '../errors';
 import { QUEUE_FULL_CODE, isTransportError, kafkaCode, kafkaCodeName, messageError } from './kafka-errors';
 import type { RdkafkaConfig } from './librdkafka-config';
@@ -21,9 +22,19 @@ export interface PublisherOptions {
   /** Called once when the producer hits a fatal error (idempotence broken): the process must restart. */
   onFatal?: (err: RelayError) => void;
   onStats?: (stats: unknown) => void;
+  /**
+   * Watchdog: after this long without any broker UP (librdkafka statistics) while a broker of the
+   * list accepts TCP connections, librdkafka has lost its brokers for good (see
+   * metadata.recovery.rebootstrap.trigger.ms in librdkafka-config.ts) and `onStalled` is called:
+   * the process must restart. 0 = off.
+   */
+  stallRestartMs?: number;
+  onStalled?: (err: RelayError) => void;
 }
 
 const QUEUE_FULL_WAIT_MS = 5;
+/** How long a broker must keep accepting connections that the producer does not use before the stall watchdog fires. */
+const REACHABLE_GRACE_MS = 30_000;
 const IDLE_POLL_INTERVAL_MS = 1000;
 
 /**
@@ -45,6 +56,12 @@ export class KafkaPublisher {
   private brokersUp: boolean | undefined;
   /** The first connection failed: the producer was never usable. */
   private connectFailed = false;
+  /** Since when the statistics show no broker UP (undefined while one is). */
+  private noBrokerSince: number | undefined;
+  private probing = false;
+  /** Since when a broker of the list has accepted TCP connections while none was UP for us. */
+  private reachableSince: number | undefined;
+  private stalledReported = false;
 
   constructor(private readonly options: PublisherOptions) {}
 
@@ -62,7 +79,7 @@ export class KafkaPublisher {
 
   async start(): Promise<void> {
     if (this.producer !== undefined) return;
-    const statsWanted = this.options.onStats !== undefined;
+    const statsWanted = this.options.onStats !== undefined || (this.options.stallRestartMs ?? 0) > 0;
     const producer = new Producer({
       ...(this.options.config as Record<string, unknown>),
       dr_cb: true,
@@ -75,13 +92,13 @@ export class KafkaPublisher {
         this.options.onFatal?.(new RelayError('KAFKA_UNAVAILABLE', `fatal producer error: ${kafkaCodeName(err)}: ${err.message}`, { cause: err }));
       }
     });
-    if (this.options.onStats) {
-      const onStats = this.options.onStats;
+    if (statsWanted) {
       producer.on('event.stats', (event: { message: string }) => {
         try {
           const stats: unknown = JSON.parse(event.message);
           this.brokersUp = anyBrokerUp(stats);
-          onStats(stats);
+          this.watchBrokers(this.brokersUp === true);
+          this.options.onStats?.(stats);
         } catch {
           // Statistics are best effort; a malformed blob never disturbs publishing.
         }
@@ -153,6 +170,45 @@ export class KafkaPublisher {
         finish(new RelayError('KAFKA_UNAVAILABLE', `cannot connect to Kafka: ${err.message}${reason}`, { cause: err, retriable: true }));
       });
     });
+  }
+
+  /**
+   * The stall watchdog, fed by every statistics blob. librdkafka can end up with no broker at all
+   * and not bootstrap again (seen with 2.12.0 after a broker restart: every metadata request
+   * failing with "Broker transport failure" for minutes while other clients had reconnected).
+   * Batches in flight then never get their delivery reports. When no broker has been UP for
+   * stallRestartMs, and a broker of the list has kept accepting TCP connections for
+   * REACHABLE_GRACE_MS meanwhile (so this is not an outage, nor a broker just back from one that
+   * librdkafka is about to reconnect to), onStalled is called once.
+   */
+  private watchBrokers(anyUp: boolean): void {
+    const stallMs = this.options.stallRestartMs ?? 0;
+    if (stallMs <= 0 || this.stalledReported) return;
+    const now = Date.now();
+    this.noBrokerSince = anyUp ? undefined : (this.noBrokerSince ?? now);
+    if (anyUp) this.reachableSince = undefined;
+    if (this.probing || !brokerlessTooLong(this.noBrokerSince, now, stallMs)) return;
+    const brokers = String(this.options.config['metadata.broker.list'] ?? '');
+    const since = this.noBrokerSince ?? now;
+    this.probing = true;
+    void anyBrokerAccepts(brokers, 3000)
+      .then((reachable) => {
+        if (!reachable) {
+          this.reachableSince = undefined;
+          return;
+        }
+        this.reachableSince ??= Date.now();
+        if (this.stalledReported || this.noBrokerSince === undefined || Date.now() - this.reachableSince < REACHABLE_GRACE_MS) return;
+        this.stalledReported = true;
+        this.options.onStalled?.(
+          new RelayError(
+            'KAFKA_UNAVAILABLE',
+            `no broker connection for ${Math.round((Date.now() - since) / 1000)} s although the brokers accept connections: the producer lost its brokers and must be restarted`,
+            { retriable: true },
+          ),
+        );
+      })
+      .finally(() => (this.probing = false));
   }
 
   /** Flushes what is queued (bounded by timeoutMs), then disconnects. Idempotent. */
@@ -321,6 +377,7 @@ export class KafkaPublisher {
 }
 
 /** Whether any real broker (node id >= 0, not librdkafka's internal ones) is in state UP. */
+/** Whether a real broker (not a bootstrap entry) is UP; undefined when the statistics list none. */
 function anyBrokerUp(stats: unknown): boolean | undefined {
   const brokers = (stats as { brokers?: Record<string, { nodeid?: number; state?: string }> } | null)?.brokers;
   if (brokers === undefined || brokers === null) return undefined;

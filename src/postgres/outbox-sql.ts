@@ -50,7 +50,17 @@ export function qualifiedTable(schema: string, table: string): string {
 
 export type OnPublish = 'mark' | 'delete';
 
-export function outboxStatements(table: string, onPublish: OnPublish = 'mark'): OutboxStatements {
+/** The strict claim's horizon ignores transactions registered as relay claims (txid low 32 bits = xid). */
+const relayClaimExcluded = `
+                  AND NOT EXISTS (SELECT 1 FROM dionysus_relay_inflight AS f
+                                   WHERE f.claim_xid % 4294967296 = a.backend_xid::text::bigint)`;
+
+/**
+ * `relayXids`: dionysus_relay_inflight has `claim_xid` (sql/004), so the strict claim can tell the
+ * relays' own claim transactions from the application's even when DATABASE_URL sets another
+ * application_name.
+ */
+export function outboxStatements(table: string, onPublish: OnPublish = 'mark', options: { relayXids?: boolean } = {}): OutboxStatements {
   // The columns and predicate every claim shares: pending rows of topic $1, older than the delay
   // $2 (ms), due for a (re)try. `changeset` is an optional column of the gem's schema, needed only by
   // observer and dependency topics: reading it costs the claim several times its price (measured:
@@ -86,6 +96,9 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark'): 
   //   than relays') began, so a row whose transaction commits late cannot be overtaken by a
   //   newer row of its key (compares the application's clock with the database's: keep them in
   //   sync, or add RELAY_PUBLISH_DELAY_MS as a margin);
+  //   Relay sessions are told by their application_name, and (with sql/004) by their claim
+  //   transaction's id registered in dionysus_relay_inflight, since a DATABASE_URL may set its own
+  //   application_name: a relay whose batch waits long (a broker outage) must not hold the horizon.
   // - a failed row waiting for its retry holds back the later rows of its key (a given-up row,
   //   retry_at = infinity, does not). The held keys are found once per claim by walking the
   //   topic's pending rows: strict topics pay for their backlog on every claim.
@@ -96,9 +109,9 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark'): 
                   AND retry_at > (now() AT TIME ZONE 'UTC') AND retry_at <> 'infinity'),
              horizon AS (
                SELECT coalesce(min(xact_start) AT TIME ZONE 'UTC', 'infinity'::timestamp) AS at
-                 FROM pg_stat_activity
+                 FROM pg_stat_activity AS a
                 WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND datname = current_database()
-                  AND application_name NOT LIKE 'dionysus-relay%')
+                  AND application_name NOT LIKE 'dionysus-relay%'${options.relayXids === true ? relayClaimExcluded : ''})
              ${claimablePrefix(changeset)}
                 AND created_at < (SELECT at FROM horizon)
                 AND coalesce(partition_key, resource_class || ':' || resource_id) NOT IN (SELECT key FROM held)

@@ -145,14 +145,14 @@ export interface ClaimMode {
 }
 
 export class OutboxStore {
-  readonly sql: OutboxStatements;
+  sql: OutboxStatements;
   /** Whether the table has the gem's optional `changeset` column (see start()). */
   private changesetColumn = true;
 
   constructor(
     private readonly pool: Pool,
     private readonly table: string,
-    onPublish: OnPublish = 'mark',
+    private readonly onPublish: OnPublish = 'mark',
   ) {
     this.sql = outboxStatements(table, onPublish);
   }
@@ -162,13 +162,16 @@ export class OutboxStore {
    * returns the size of the server's shared lock table, which the batches' advisory locks use.
    */
   async start(): Promise<{ lockSlots: number }> {
-    const result = await this.pool.query<{ present: boolean; slots: number }>(
+    const result = await this.pool.query<{ present: boolean; slots: number; relay_xids: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'changeset' AND NOT attisdropped) AS present,
+              EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('dionysus_relay_inflight')
+                         AND attname = 'claim_xid' AND NOT attisdropped) AS relay_xids,
               current_setting('max_locks_per_transaction')::int
                 * (current_setting('max_connections')::int + current_setting('max_prepared_transactions')::int) AS slots`,
       [this.table],
     );
     this.changesetColumn = result.rows[0]?.present === true;
+    if (result.rows[0]?.relay_xids === true) this.sql = outboxStatements(this.table, this.onPublish, { relayXids: true });
     return { lockSlots: Number(result.rows[0]?.slots ?? 0) };
   }
 

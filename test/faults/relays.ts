@@ -5,6 +5,14 @@ import { baseRelayEnv, cliPath } from '../helpers/relay-process';
 import { sleep } from './time';
 
 /** A relay exit the suite did not ask for (a start that failed while a service was down, or a crash). */
+/** Exit code of a relay whose producer watchdog asked for a restart (src/main.ts STALLED_EXIT_CODE). */
+export const WATCHDOG_EXIT_CODE = 75;
+
+/** A crash: the relay exited on its own while running, not as a watchdog restart. */
+export function isCrash(e: UnexpectedExit): boolean {
+  return e.wasRunning && e.code !== WATCHDOG_EXIT_CODE;
+}
+
 export interface UnexpectedExit {
   readonly relay: number;
   readonly atMs: number;

@@ -3,7 +3,7 @@ import type { FaultRecord } from './faults';
 import type { ReadMessage } from './kafka-reader';
 import type { FaultSuiteOptions, FaultType } from './options';
 import { FAULT_TYPES } from './options';
-import type { UnexpectedExit } from './relays';
+import { isCrash, type UnexpectedExit } from './relays';
 import type { WriterStats } from './writers';
 
 export interface Check {
@@ -31,7 +31,8 @@ export function summaryLines(facts: RunFacts): string[] {
   const { options: o, analysis: a } = facts;
   const w = facts.writers;
   const sum = (f: (s: WriterStats) => number): number => w.reduce((n, s) => n + f(s), 0);
-  const crashes = facts.unexpectedExits.filter((e) => e.wasRunning).length;
+  const crashes = facts.unexpectedExits.filter(isCrash).length;
+  const restarts = facts.unexpectedExits.filter((e) => e.wasRunning && !isCrash(e)).length;
   const rows: Array<[string, string]> = [
     ['command', facts.command],
     ['time', Object.entries(facts.phasesMs).map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)} s`).join(', ')],
@@ -39,7 +40,7 @@ export function summaryLines(facts: RunFacts): string[] {
     ['writes', `${sum((s) => s.committed)} committed (${rate(sum((s) => s.committed), facts.phasesMs['faults'])}/s over the fault window); ${sum((s) => s.failedBeforeCommit)} failed before COMMIT (retried); ambiguous COMMITs: ${sum((s) => s.ambiguousLanded)} had landed, ${sum((s) => s.ambiguousNotLanded)} had not (retried)`],
     ['faults', faultCounts(facts.faults)],
     ['recovery', recovery(facts.faults)],
-    ['relay starts', `${facts.relayStarts} (${o.relays} initial); unexpected exits: ${facts.unexpectedExits.length - crashes} failed starts, ${crashes} while running`],
+    ['relay starts', `${facts.relayStarts} (${o.relays} initial); unexpected exits: ${facts.unexpectedExits.length - crashes - restarts} failed starts, ${crashes} while running, ${restarts} watchdog restarts (exit 75)`],
     ['outbox rows', `${facts.outbox.rows}; unpublished ${facts.outbox.unpublished}; with attempts > 0: ${facts.outbox.retried}`],
     ['messages', `${a.messages} in Kafka`],
     ['lost', `${a.lostRows} rows without a message (${a.lostKeys.length} keys); final version missing for ${a.finalMissing.length} keys; last message older than the final version for ${a.lastNotFinal.length} keys`],
@@ -121,7 +122,7 @@ export function lostLines(a: Analysis): string[] {
 export function exitLines(exits: readonly UnexpectedExit[]): string[] {
   const crashes = exits.filter((e) => e.wasRunning);
   if (crashes.length === 0) return [];
-  const lines = [`== relays that exited on their own while running (${crashes.length})`];
+  const lines = [`== relays that exited on their own while running (${crashes.length}, watchdog restarts with exit 75 included)`];
   for (const e of crashes.slice(0, 5)) {
     lines.push(`  relay-${e.relay} at ${new Date(e.atMs).toISOString()}: code ${e.code} signal ${e.signal}; last lines:`);
     for (const l of e.lastLines.slice(-8)) lines.push(`    ${l.slice(0, 400)}`);

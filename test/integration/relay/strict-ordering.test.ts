@@ -98,3 +98,25 @@ test('a row committed late is not overtaken by a newer row of its key', async ()
   const keys = (await consumeAll(topic, 4)).map((m) => m.key).filter((k) => k === 'User:3' || k === 'User:4');
   assert.deepEqual(keys, ['User:3', 'User:4']);
 });
+
+test("a relay's own claim transaction does not hold the horizon, whatever its application_name", async () => {
+  // A relay batch waiting for a slow broker: its claim transaction is open, its connection named
+  // by the DATABASE_URL (not dionysus-relay...), its xid registered as the claim's in dionysus_relay_inflight.
+  const relayLike = await db.pool.connect();
+  // That relay is alive (its instance lock is held), or crash recovery would drop its entry.
+  const alive = await db.pool.connect();
+  try {
+    await alive.query(`SELECT pg_advisory_lock(hashtextextended('dionysus_relay_instance:other-relay', 0))`);
+    await relayLike.query(`SET application_name = 'billing-app'`);
+    await relayLike.query('BEGIN');
+    const [row] = (await relayLike.query<{ xid: string }>('SELECT txid_current()::text AS xid')).rows;
+    await db.query(`INSERT INTO dionysus_relay_inflight (instance, row_ids, claim_xid) VALUES ('other-relay', '{}', $1)`, [row?.xid]);
+    await insertOutboxRow(db, { resourceClass: 'User', resourceId: 5, event: 'user_updated', topic, partitionKey: 'k5' });
+    await runUntilPublished(['User:5']);
+  } finally {
+    await relayLike.query('ROLLBACK');
+    relayLike.release();
+    alive.release(true);
+    await db.query(`DELETE FROM dionysus_relay_inflight WHERE instance = 'other-relay'`);
+  }
+});
