@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
-import type { TestDatabase } from './database';
-import type { ConsumedMessage } from './kafka';
+import { insertOutboxRow, type TestDatabase } from './database';
+import { createTopic, type ConsumedMessage } from './kafka';
 import { runUntilIdle } from './relay-process';
+
+/**
+ * The users most tests publish (usersTopicsFile's serializer): `users (id, name)` with ids
+ * 1..count, one `user_updated` outbox row each on `topic`, and the topic with one partition.
+ */
+export async function seedUsers(db: TestDatabase, topic: string, count: number): Promise<void> {
+  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
+  await db.query(`INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, $1::int) g`, [count]);
+  for (let id = 1; id <= count; id++) await insertOutboxRow(db, { resourceClass: 'User', resourceId: id, event: 'user_updated', topic });
+  await createTopic(topic, 1);
+}
 
 /** The bookkeeping columns of one outbox row, read with the plain (default-parsing) test pool. */
 export interface OutboxRowState {

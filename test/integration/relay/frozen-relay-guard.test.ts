@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { PoolClient } from 'pg';
 import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
-import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { consumeAll, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { seedUsers } from '../../helpers/fixtures';
 import { runUntilIdle, usersTopicsFile } from '../../helpers/relay-process';
 import { uniqueSuffix } from '../../helpers/env';
 
@@ -22,10 +23,7 @@ const instance = `frozen_${uniqueSuffix()}`;
 
 before(async () => {
   db = await createTestDatabase('frozen');
-  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
-  await db.query(`INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 4) g`);
-  for (let id = 1; id <= 4; id++) await insertOutboxRow(db, { resourceClass: 'User', resourceId: id, event: 'user_updated', topic });
-  await createTopic(topic, 1);
+  await seedUsers(db, topic, 4);
   file = usersTopicsFile(namespace);
   // The "frozen" relay instance: alive (its advisory lock is held by a session that stays open).
   frozenInstance = await db.pool.connect();

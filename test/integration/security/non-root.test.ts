@@ -3,8 +3,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
-import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database';
+import { consumeAll, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { seedUsers } from '../../helpers/fixtures';
 import { baseRelayEnv, cliPath, usersTopicsFile } from '../../helpers/relay-process';
 
 // The daemon runs as a user without privileges and writes nothing outside its temp folder: the
@@ -24,10 +25,7 @@ const topic = `${namespace}_users`;
 
 before(async () => {
   db = await createTestDatabase('nonroot');
-  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
-  await db.query(`INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 5) g`);
-  for (let id = 1; id <= 5; id++) await insertOutboxRow(db, { resourceClass: 'User', resourceId: id, event: 'user_updated', topic });
-  await createTopic(topic, 1);
+  await seedUsers(db, topic, 5);
 });
 
 after(async () => {
