@@ -1,9 +1,7 @@
 import { join } from 'node:path';
-import { createPool } from '../../src/postgres/pool';
 import { migrate } from '../../src/postgres/migrator';
 import { packageRoot } from '../../src/package-root';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { TEST_DATABASE_URL } from '../helpers/env';
+import { createTestDatabase, relayPoolFor, type TestDatabase } from '../helpers/database';
 import { createTopic, deleteTopics, uniqueNamespace } from '../helpers/kafka';
 import { writeTopicsFile } from '../helpers/relay-process';
 import type { FaultSuiteOptions } from './options';
@@ -100,15 +98,7 @@ function topicsYaml(namespace: string): string {
 
 /** The optional insert trigger, so the relays' LISTEN connections are exercised by the restarts too. */
 async function migrateNotifyTrigger(schema: string): Promise<void> {
-  const pool = createPool({
-    url: TEST_DATABASE_URL,
-    schema,
-    table: 'dionysus_outboxes',
-    poolSize: 2,
-    statementTimeoutMs: 30000,
-    idleInTransactionTimeoutMs: 60000,
-    sslCaFile: '',
-  });
+  const pool = relayPoolFor(schema);
   try {
     await migrate(pool, join(packageRoot(), 'sql'), ['notify_trigger']);
   } finally {

@@ -20,14 +20,10 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
-  const schema = `${prefix}_${uniqueSuffix()}`.toLowerCase();
-  const admin = new Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA "${schema}"`);
-  await admin.end();
-  const relayPool = createPool({
-    url: TEST_DATABASE_URL,
+/** A relay-configured pool (createPool) on `schema`, with the settings the tests use. */
+export function relayPoolFor(schema: string, url: string = TEST_DATABASE_URL): Pool {
+  return createPool({
+    url,
     schema,
     table: 'dionysus_outboxes',
     poolSize: 2,
@@ -35,6 +31,15 @@ export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
     idleInTransactionTimeoutMs: 60000,
     sslCaFile: '',
   });
+}
+
+export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
+  const schema = `${prefix}_${uniqueSuffix()}`.toLowerCase();
+  const admin = new Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA "${schema}"`);
+  await admin.end();
+  const relayPool = relayPoolFor(schema);
   await migrate(relayPool, join(packageRoot(), 'sql'));
   await relayPool.end();
   const pool = new Pool({ connectionString: TEST_DATABASE_URL, max: 4, options: `-c search_path=${schema},public -c TimeZone=UTC` });

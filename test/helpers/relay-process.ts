@@ -20,9 +20,9 @@ export function writeTopicsFile(yaml: string): string {
 
 /**
  * The topics file most tests use: `<namespace>_users`, partitioned by id, with a User serializer
- * over a `users (id, name)` table the test creates.
+ * over a `users (id, name)` table the test creates; `sql` replaces the serializer.
  */
-export function usersTopicsFile(namespace: string): string {
+export function usersTopicsFile(namespace: string, sql = 'SELECT id, name FROM users WHERE id = ANY($1::bigint[])'): string {
   return writeTopicsFile(`
 namespace: ${namespace}
 topics:
@@ -30,7 +30,7 @@ topics:
     partition_key: id
     models:
       User:
-        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
+        sql: ${sql}
 `);
 }
 

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { TEST_DATABASE_URL } from '../../helpers/env';
 import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { baseRelayEnv, cliPath, writeTopicsFile } from '../../helpers/relay-process';
+import { baseRelayEnv, cliPath, usersTopicsFile } from '../../helpers/relay-process';
 
 // `dionysus-relay tombstone`: a consumer sees a null value with the regular key and partition.
 
@@ -13,15 +13,7 @@ let topicsFile: string;
 
 before(async () => {
   await createTopic(topic, 6);
-  topicsFile = writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id
-    models:
-      User:
-        sql: SELECT id FROM users WHERE id = ANY($1::bigint[])
-`);
+  topicsFile = usersTopicsFile(namespace, 'SELECT id FROM users WHERE id = ANY($1::bigint[])');
 });
 
 after(async () => {

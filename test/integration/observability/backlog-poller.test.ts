@@ -8,8 +8,7 @@ import { BacklogPoller } from '../../../src/observability/backlog-poller';
 import { DatabaseProbe } from '../../../src/observability/database-probe';
 import { RelayMetrics } from '../../../src/observability/metrics';
 import { qualifiedTable } from '../../../src/postgres/outbox-sql';
-import { createPool } from '../../../src/postgres/pool';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database';
+import { createTestDatabase, relayPoolFor, type TestDatabase } from '../../helpers/database';
 import { TEST_DATABASE_URL } from '../../helpers/env';
 import { freePort, parseMetrics, sample, seriesOf, waitFor } from './support';
 
@@ -21,15 +20,7 @@ let relayPool: Pool;
 const silent = pino({ level: 'silent' });
 
 function poolFor(url: string, schema: string): Pool {
-  return createPool({
-    url,
-    schema,
-    table: 'dionysus_outboxes',
-    poolSize: 2,
-    statementTimeoutMs: 30000,
-    idleInTransactionTimeoutMs: 60000,
-    sslCaFile: '',
-  });
+  return relayPoolFor(schema, url);
 }
 
 function capturingLogger(): { logger: pino.Logger; messages: string[] } {

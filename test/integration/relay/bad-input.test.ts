@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
 import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { baseRelayEnv, cliPath, runUntilIdle, usersTopicsFile, writeTopicsFile } from '../../helpers/relay-process';
+import { baseRelayEnv, cliPath, runUntilIdle, usersTopicsFile } from '../../helpers/relay-process';
 
 // Bad input gets a precise error and affects nothing else: a serializer slower than
 // statement_timeout fails only its row (SERIALIZER_TIMEOUT); bytea cannot be encoded
@@ -27,15 +27,7 @@ after(async () => {
 
 test('a slow serializer and an unencodable value fail only their rows, with precise classes', async () => {
   for (let id = 1; id <= 6; id++) await insertOutboxRow(db, { resourceClass: 'User', resourceId: id, event: 'user_updated', topic });
-  const file = writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id
-    models:
-      User:
-        sql: SELECT id, name, avatar, CASE WHEN id = 3 THEN pg_sleep(3)::text END AS slow FROM users WHERE id = ANY($1::bigint[])
-`);
+  const file = usersTopicsFile(namespace, 'SELECT id, name, avatar, CASE WHEN id = 3 THEN pg_sleep(3)::text END AS slow FROM users WHERE id = ANY($1::bigint[])');
   const run = await runUntilIdle(file, { ...db.relayEnv(), DATABASE_STATEMENT_TIMEOUT_MS: '1000' });
   assert.equal(run.code, 0, run.output);
   const rows = await db.query<{ resource_id: string; published: boolean; error_class: string | null; error_message: string | null }>(

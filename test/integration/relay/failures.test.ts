@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
 import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { runUntilIdle, writeTopicsFile } from '../../helpers/relay-process';
+import { runUntilIdle, usersTopicsFile } from '../../helpers/relay-process';
 
 // A failing row fails alone: a serializer that errors for one record and a message the broker
 // rejects (bigger than the topic's max.message.bytes) each mark only their own row, with the gem's
@@ -41,15 +41,7 @@ before(async () => {
   // The broker refuses anything above 1,000 bytes on this topic.
   await createTopic(topic, 2, { 'max.message.bytes': '1000' });
   // The serializer divides by zero for user 13 only.
-  topicsFile = writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id
-    models:
-      User:
-        sql: SELECT id, name, 1 / (CASE WHEN id = 13 THEN 0 ELSE 1 END) AS ok FROM users WHERE id = ANY($1::bigint[])
-`);
+  topicsFile = usersTopicsFile(namespace, 'SELECT id, name, 1 / (CASE WHEN id = 13 THEN 0 ELSE 1 END) AS ok FROM users WHERE id = ANY($1::bigint[])');
   for (let id = 1; id <= 20; id++) {
     const name = id === 7 ? 'x'.repeat(5000) : `user ${id}`;
     await db.query('INSERT INTO users (id, name) VALUES ($1, $2)', [id, name]);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
 import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { runUntilIdle, startRelay, writeTopicsFile } from '../../helpers/relay-process';
+import { runUntilIdle, startRelay, usersTopicsFile } from '../../helpers/relay-process';
 
 // A row that wedges the relay every time (its serializer hangs; a liveness probe or an operator
 // kills the process) is detected from the crashes it was in flight for, published alone after the
@@ -20,15 +20,7 @@ before(async () => {
   await db.query(`INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 20) g`);
   for (let id = 1; id <= 20; id++) await insertOutboxRow(db, { resourceClass: 'User', resourceId: id, event: 'user_updated', topic });
   await createTopic(topic, 1);
-  file = writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id
-    models:
-      User:
-        sql: SELECT id, name, CASE WHEN id = 13 THEN pg_sleep(600)::text END AS wedge FROM users WHERE id = ANY($1::bigint[])
-`);
+  file = usersTopicsFile(namespace, 'SELECT id, name, CASE WHEN id = 13 THEN pg_sleep(600)::text END AS wedge FROM users WHERE id = ANY($1::bigint[])');
 });
 
 after(async () => {
