@@ -3,20 +3,15 @@ import { GENESIS_SUFFIX } from '../config/topics-types';
 import { isDestroyEvent, type ClaimedRow } from './outbox-row';
 import { messageKey } from './message-key';
 import { choosePartition, partitionKeyFromAttribute } from './partitioner';
-import { encodeRailsJson } from './rails-json';
+import { encodeRailsString } from './rails-json';
+import { ShapedRecord, encodeRecordJson, type RecordData, type SerializedRecord } from './record-shape';
 
 /**
  * Message building, pure: from a claimed row and the serialized record to the Kafka messages the
  * gem would have sent (contract §2).
  */
 
-/** A column of a serializer's result. `json` columns (json/jsonb) are nested objects. */
-export interface RecordField {
-  readonly name: string;
-  readonly json: boolean;
-}
-
-export type SerializedRecord = Record<string, unknown>;
+export { buildRecord, type RecordData, type RecordField, type SerializedRecord } from './record-shape';
 
 export interface OutgoingMessage {
   readonly topic: string;
@@ -32,35 +27,15 @@ export type RowPlan =
   | { readonly kind: 'skip'; readonly reason: string };
 
 export interface RowContext {
-  readonly row: ClaimedRow;
+  /** What planRow reads of the outbox row (for a dependency's parent: the parent's identity). */
+  readonly row: Pick<ClaimedRow, 'resourceClass' | 'resourceId' | 'eventName' | 'partitionKey'>;
   readonly topicName: string;
   readonly genesisReplica: boolean;
   readonly partitionKeyAttribute: string;
   readonly idType: IdType | undefined;
   /** The serialized record, or undefined when the serializer returned no row for this id. */
-  readonly record: SerializedRecord | undefined;
+  readonly record: RecordData | undefined;
   readonly partitionCount: (topic: string) => number;
-}
-
-const LINKS = 'links';
-
-/**
- * Builds a record in the gem's key order: attributes in declaration (column) order, then `links`
- * (always present, `{}` by default), then sideloaded relationships (the other json columns).
- */
-export function buildRecord(fields: readonly RecordField[], values: readonly unknown[]): SerializedRecord {
-  const record: SerializedRecord = {};
-  let links: unknown = {};
-  const sideloads: Array<[string, unknown]> = [];
-  fields.forEach((field, i) => {
-    const value = values[i];
-    if (field.name === LINKS) links = value ?? {};
-    else if (field.json) sideloads.push([field.name, value]);
-    else record[field.name] = value;
-  });
-  record[LINKS] = links;
-  for (const [name, value] of sideloads) record[name] = value;
-  return record;
 }
 
 /** The record of a destroyed resource that no longer exists: `{"links":{},"id":<id>}`. */
@@ -74,9 +49,13 @@ export function typedId(resourceId: string, idType: IdType | undefined): unknown
   return integer ? BigInt(resourceId) : resourceId;
 }
 
-/** The gem's envelope: one event with one record. */
-export function encodeEnvelope(eventName: string, modelName: string, record: SerializedRecord): Buffer {
-  return Buffer.from(encodeRailsJson({ message: [{ event: eventName, model_name: modelName, data: [record] }] }), 'utf8');
+/**
+ * The gem's envelope: one event with one record, `{"message":[{"event":..,"model_name":..,
+ * "data":[record]}]}`, the bytes encodeRailsJson gives that whole object.
+ */
+export function encodeEnvelope(eventName: string, modelName: string, record: RecordData): Buffer {
+  const json = `{"message":[{"event":${encodeRailsString(eventName)},"model_name":${encodeRailsString(modelName)},"data":[${encodeRecordJson(record)}]}]}`;
+  return Buffer.from(json, 'utf8');
 }
 
 /** Decides what one row sends. Throws EncodingError (from the JSON encoder) on unencodable data. */
@@ -113,8 +92,9 @@ export function planRow(ctx: RowContext): RowPlan {
  * the record cast like the gem does (nil → "0"); null when the record has no such attribute, in
  * which case the message key is hashed (librdkafka's default partitioner in the gem).
  */
-export function resolvePartitionKey(rowKey: string | null, record: SerializedRecord, attribute: string): string | null {
+export function resolvePartitionKey(rowKey: string | null, record: RecordData, attribute: string): string | null {
   if (rowKey !== null && rowKey !== '') return rowKey;
+  if (record instanceof ShapedRecord) return record.has(attribute) ? partitionKeyFromAttribute(record.get(attribute)) : null;
   if (!Object.prototype.hasOwnProperty.call(record, attribute)) return null;
   return partitionKeyFromAttribute(record[attribute]);
 }

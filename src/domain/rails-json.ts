@@ -54,7 +54,7 @@ const NEEDS_ESCAPING = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
  * for quotes, backslashes and control characters (`\n`, `\u001f`, lowercase hex) and, since
  * ES2019, writes lone surrogates as `\udXXX` instead of producing invalid UTF-8.
  */
-function encodeString(s: string): string {
+export function encodeRailsString(s: string): string {
   // Fast path for the overwhelmingly common string (column names, ids, words, ISO times):
   // one regex scan, no JSON.stringify call, no replace.
   if (!NEEDS_ESCAPING.test(s)) return `"${s}"`;
@@ -115,7 +115,17 @@ function isBinary(value: object): boolean {
  * - circular references and nesting deeper than 64 containers throw EncodingError.
  */
 export function encodeRailsJson(value: unknown): string {
-  return new Encoder().encode(value);
+  return new Encoder([], 0).encode(value);
+}
+
+/**
+ * encodeRailsJson for a value that sits inside a larger document written elsewhere (see
+ * record-shape.ts): `path` is where it sits (for error messages) and `depth` how many containers
+ * are already open around it (for the nesting limit), so errors and limits are the same as when
+ * the whole document goes through encodeRailsJson.
+ */
+export function encodeRailsJsonAt(value: unknown, path: ReadonlyArray<string | number>, depth: number): string {
+  return new Encoder([...path], depth).encode(value);
 }
 
 // One encoder per call. `keys` (the path from the root) and `ancestors` (the containers being
@@ -123,8 +133,13 @@ export function encodeRailsJson(value: unknown): string {
 // is only formatted when an error is thrown, so the success path pays for no string building.
 // Both stacks are at most MAX_DEPTH long, so a linear `includes` is cheaper than a Set.
 class Encoder {
-  private readonly keys: Array<string | number> = [];
   private readonly ancestors: object[] = [];
+
+  constructor(
+    private readonly keys: Array<string | number>,
+    /** Containers open around the value, outside this encoder (they cannot be cycles here). */
+    private readonly outerDepth: number,
+  ) {}
 
   private fail(message: string): never {
     throw new EncodingError(message, formatPath(this.keys));
@@ -133,7 +148,7 @@ class Encoder {
   encode(value: unknown): string {
     switch (typeof value) {
       case 'string':
-        return encodeString(value);
+        return encodeRailsString(value);
       case 'number':
         return Number.isFinite(value) ? JSON.stringify(value) : 'null';
       case 'boolean':
@@ -163,7 +178,7 @@ class Encoder {
 
   private encodeContainer(obj: object, isArray: boolean): string {
     const { keys, ancestors } = this;
-    if (ancestors.length >= MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} levels`);
+    if (this.outerDepth + ancestors.length >= MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} levels`);
     // Only ancestors count as cycles: the same object twice side by side is fine.
     if (ancestors.includes(obj)) this.fail('circular structure');
     ancestors.push(obj);
@@ -186,7 +201,7 @@ class Encoder {
         const name = names[i] as string;
         if (i > 0) out += ',';
         keys.push(name);
-        out += encodeString(name) + ':' + this.encode(record[name]);
+        out += encodeRailsString(name) + ':' + this.encode(record[name]);
         keys.pop();
       }
       out += '}';

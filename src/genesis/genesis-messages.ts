@@ -1,5 +1,6 @@
 import type { IdType } from '../config/topics-types';
-import { planRow, type OutgoingMessage, type SerializedRecord } from '../domain/message-builder';
+import { planRow, type OutgoingMessage } from '../domain/message-builder';
+import { recordAttribute, type RecordData } from '../domain/record-shape';
 import { eventName } from '../domain/message-key';
 import type { ClaimedRow } from '../domain/outbox-row';
 import { RelayError } from '../errors';
@@ -33,9 +34,9 @@ const UPDATED_AT = 'updated_at';
  * genesis job decides from the loaded model. A record without the soft-delete attribute is not
  * soft-deletable and is always `_updated`.
  */
-export function decideRecord(record: SerializedRecord, rules: RecordRules): RecordDecision {
+export function decideRecord(record: RecordData, rules: RecordRules): RecordDecision {
   if (rules.fromMs !== null || rules.toMs !== null) {
-    const raw = record[UPDATED_AT];
+    const raw = recordAttribute(record, UPDATED_AT);
     const at = typeof raw === 'string' ? Date.parse(raw) : NaN;
     if (Number.isNaN(at)) {
       if (!rules.windowInQuery) {
@@ -48,7 +49,8 @@ export function decideRecord(record: SerializedRecord, rules: RecordRules): Reco
       return { kind: 'skip', reason: 'outside-window' };
     }
   }
-  const softDeleted = record[rules.softDeleteColumn] !== undefined && record[rules.softDeleteColumn] !== null;
+  const softDeleteValue = recordAttribute(record, rules.softDeleteColumn);
+  const softDeleted = softDeleteValue !== undefined && softDeleteValue !== null;
   if (softDeleted && rules.visibleOnly) return { kind: 'skip', reason: 'soft-deleted' };
   return { kind: 'send', action: softDeleted ? 'destroyed' : 'updated' };
 }
@@ -56,7 +58,7 @@ export function decideRecord(record: SerializedRecord, rules: RecordRules): Reco
 export interface GenesisMessageInput {
   readonly modelName: string;
   readonly resourceId: string;
-  readonly record: SerializedRecord;
+  readonly record: RecordData;
   readonly action: 'updated' | 'destroyed';
   /** planRow's view of the destination (see genesis-target.ts). */
   readonly topicName: string;

@@ -1,6 +1,6 @@
 import type { Pool, QueryResult } from 'pg';
 import type { IdType, ModelConfig, TopicsConfig } from '../config/topics-types';
-import { buildRecord, type RecordField, type SerializedRecord } from '../domain/message-builder';
+import { RecordShape, type RecordData } from '../domain/record-shape';
 import { RelayError, errorMessage } from '../errors';
 import { isInfrastructureError, isStatementTimeout, sqlState } from './pg-errors';
 import { JSON_TYPE_OIDS, relayTypes } from './type-parsers';
@@ -10,11 +10,13 @@ interface PreparedSerializer {
   readonly name: string;
   readonly text: string;
   readonly idType: IdType | undefined;
+  /** The last result shape seen (a statement's columns only change if the schema does). */
+  shape?: { readonly signature: string; readonly shape: RecordShape };
 }
 
 /** Result of loading one (topic, model) group: records by resource id, or a failure per id. */
 export interface LoadResult {
-  readonly records: Map<string, SerializedRecord>;
+  readonly records: Map<string, RecordData>;
   readonly failures: Map<string, RelayError>;
 }
 
@@ -77,10 +79,10 @@ export class SerializerLoader {
   async load(topicName: string, modelName: string, ids: readonly string[]): Promise<LoadResult> {
     const serializer = this.prepared.get(groupKey(topicName, modelName));
     if (serializer === undefined) throw new Error(`serializer for ${modelName} on ${topicName} was not prepared`);
-    const records = new Map<string, SerializedRecord>();
+    const records = new Map<string, RecordData>();
     const failures = new Map<string, RelayError>();
     try {
-      collect(await this.run(serializer, ids), records);
+      collect(serializer, await this.run(serializer, ids), records);
       return { records, failures };
     } catch (err) {
       if (isInfrastructureError(err)) throw err;
@@ -91,7 +93,7 @@ export class SerializerLoader {
     }
     for (const id of ids) {
       try {
-        collect(await this.run(serializer, [id]), records);
+        collect(serializer, await this.run(serializer, [id]), records);
       } catch (err) {
         if (isInfrastructureError(err)) throw err;
         failures.set(id, serializerError(err, modelName, topicName));
@@ -128,12 +130,21 @@ export class SerializerLoader {
   }
 }
 
-function collect(result: QueryResult<unknown[]>, into: Map<string, SerializedRecord>): void {
-  const fields: RecordField[] = result.fields.map((f) => ({ name: f.name, json: JSON_TYPE_OIDS.has(f.dataTypeID) }));
-  const idIndex = fields.findIndex((f) => f.name === 'id');
+function collect(serializer: PreparedSerializer, result: QueryResult<unknown[]>, into: Map<string, RecordData>): void {
+  const shape = shapeOf(serializer, result);
+  const idIndex = result.fields.findIndex((f) => f.name === 'id');
   for (const values of result.rows) {
-    into.set(String(values[idIndex]), buildRecord(fields, values));
+    into.set(String(values[idIndex]), shape.record(values));
   }
+}
+
+/** The compiled shape of a result, reused while the statement returns the same columns. */
+function shapeOf(serializer: PreparedSerializer, result: QueryResult<unknown[]>): RecordShape {
+  const signature = result.fields.map((f) => `${f.name}\u0000${f.dataTypeID}`).join('\u0001');
+  if (serializer.shape?.signature !== signature) {
+    serializer.shape = { signature, shape: new RecordShape(result.fields.map((f) => ({ name: f.name, json: JSON_TYPE_OIDS.has(f.dataTypeID) }))) };
+  }
+  return serializer.shape.shape;
 }
 
 function serializerError(err: unknown, modelName: string, topicName: string): RelayError {

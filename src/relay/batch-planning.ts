@@ -46,7 +46,8 @@ export async function loadAndPlan(
     if (g.topic.genesisReplica) kafkaTopics.add(g.topic.name + GENESIS_SUFFIX);
   }
   await deps.publisher.refreshPartitions(kafkaTopics);
-  for (const w of work) planRowMessages(deps, w, loads);
+  const partitionCount = (t: string): number => deps.publisher.partitionCount(t);
+  for (const w of work) planRowMessages(deps, w, loads, partitionCount);
 }
 
 const resourceKey = (t: PublishTarget): string => `${t.topic.name}:${t.model}:${t.resourceId}`;
@@ -79,7 +80,7 @@ async function lockTargets(deps: BatchDeps, work: RowWork[], batch: ClaimedBatch
   if (busy.size > 0) deps.logger.debug({ resources: busy.size }, 'resources left for a later claim: another batch is publishing them');
 }
 
-function planRowMessages(deps: BatchDeps, w: RowWork, loads: ReadonlyMap<string, LoadResult>): void {
+function planRowMessages(deps: BatchDeps, w: RowWork, loads: ReadonlyMap<string, LoadResult>, partitionCount: (topic: string) => number): void {
   const messages: OutgoingMessage[] = [];
   for (const target of w.targets) {
     const model = target.topic.models.get(target.model);
@@ -91,14 +92,16 @@ function planRowMessages(deps: BatchDeps, w: RowWork, loads: ReadonlyMap<string,
       return;
     }
     try {
+      const record = loaded.records.get(target.resourceId);
       const plan = planRow({
-        row: { ...w.row, resourceClass: target.model, resourceId: target.resourceId, eventName: target.eventName, partitionKey: target.partitionKey },
+        row: { resourceClass: target.model, resourceId: target.resourceId, eventName: target.eventName, partitionKey: target.partitionKey },
         topicName: target.topic.name,
         genesisReplica: target.topic.genesisReplica,
         partitionKeyAttribute: model.partitionKey,
-        idType: deps.loader.idType(target.topic.name, target.model),
-        record: loaded.records.get(target.resourceId),
-        partitionCount: (t) => deps.publisher.partitionCount(t),
+        // Only a vanished record is rebuilt from its id (deletedRecord), which needs the id's type.
+        idType: record === undefined ? deps.loader.idType(target.topic.name, target.model) : undefined,
+        record,
+        partitionCount,
       });
       if (plan.kind === 'send') messages.push(...plan.messages);
       else deps.logger.info({ row: w.row.id, topic: target.topic.name, resource: `${target.model}:${target.resourceId}` }, plan.reason);
