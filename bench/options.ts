@@ -48,6 +48,8 @@ export interface BenchOptions {
   readonly dropSchema: boolean;
   readonly relayCli: string | undefined;
   readonly sizes: Sizes;
+  /** --help was given: print BENCH_USAGE and run nothing. */
+  readonly help?: boolean;
 }
 
 export const FULL_SIZES: Sizes = {
@@ -72,7 +74,45 @@ export const QUICK_SIZES: Sizes = {
   partitions: 6,
 };
 
+/** `npm run bench -- --help`. */
+export const BENCH_USAGE = `Usage: npm run bench -- [options]
+
+Runs the relay's benchmark scenarios against the local PostgreSQL and Kafka (start them with
+\`npm run services\`), prints a table and writes a JSON result under bench/results/.
+See BENCHMARKS.md for what each scenario measures.
+
+Options:
+  --quick             CI-sized run: small history, 20k-row drain, 10 s of live load at 1k rows/s
+  --only LIST         comma-separated scenarios: drain,live,scaleout,ceiling-pg,ceiling-kafka
+                      (default: all)
+  --rows N            pending rows of the drain, scale-out and ceiling scenarios
+                      (default 200000; 20000 with --quick)
+  --profile           also run one drain under node --cpu-prof and summarise where time goes
+  --sweep             also run drains over a grid of relay settings (batch, in-flight, linger)
+  --live-notify       also run the live scenario with the optional NOTIFY trigger installed
+  --set KEY=VALUE     environment for every relay child, e.g. --set RELAY_BATCH_SIZE=500
+                      (repeatable)
+  --relay-cli FILE    run this compiled CLI instead of build/src/cli/bin.js (A/B two builds)
+  --schema NAME       schema of the fixture (default bench; bench_quick with --quick)
+  --rebuild-history   drop and regenerate the fixture (1M-row history, users, accounts)
+  --results-dir DIR   where the JSON result goes (default bench/results)
+  --drop-schema       drop the fixture's schema at the end (CI)
+  --help              this text
+`;
+
+/** A bad command line: reported as one line plus a pointer to --help, without a stack. */
+export class BenchUsageError extends Error {}
+
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  try {
+    return parseValidArgs(argv);
+  } catch (err) {
+    if (err instanceof BenchUsageError) throw err;
+    throw new BenchUsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+function parseValidArgs(argv: readonly string[]): BenchOptions {
   const { values } = parseArgs({
     args: [...argv],
     strict: true,
@@ -90,8 +130,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       'drop-schema': { type: 'boolean' },
       'relay-cli': { type: 'string' },
       rows: { type: 'string' },
+      help: { type: 'boolean' },
     },
   });
+  if (values.help === true) return { ...defaultsForHelp(), help: true };
   const quick = values.quick === true;
   const scenarios = values.only === undefined ? ALL_SCENARIOS : parseScenarios(values.only);
   const relayEnv: Record<string, string> = {};
@@ -118,6 +160,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     dropSchema: values['drop-schema'] === true,
     relayCli: values['relay-cli'],
     sizes: { ...base, drainRows: rows },
+  };
+}
+
+function defaultsForHelp(): BenchOptions {
+  return {
+    quick: false, rebuildHistory: false, profile: false, sweep: false, liveNotify: false, scenarios: [], relayEnv: {},
+    schema: 'bench', resultsDir: undefined, dropSchema: false, relayCli: undefined, sizes: FULL_SIZES,
   };
 }
 

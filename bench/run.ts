@@ -6,7 +6,7 @@ import { effectiveSettings, relayEnv, type BenchContext } from './context';
 import { dropSchema, ensureFixture, harnessPool } from './fixture';
 import { deleteBenchTopics } from './kafka';
 import { describeMachine, relayRevision } from './machine';
-import { parseBenchArgs, type BenchOptions } from './options';
+import { BENCH_USAGE, BenchUsageError, parseBenchArgs, type BenchOptions } from './options';
 import { brokerPid, postmasterPid } from './proc';
 import { summarizeProfile, type ProfileSummary } from './profile-summary';
 import { snapshotRelay, stopAllRelays } from './relay-runner';
@@ -22,6 +22,10 @@ import { runSweep } from './scenarios/sweep';
  */
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseBenchArgs(argv);
+  if (options.help === true) {
+    process.stdout.write(BENCH_USAGE);
+    return 0;
+  }
   const started = Date.now();
   const log = (line: string): void => void process.stdout.write(`[bench +${((Date.now() - started) / 1000).toFixed(0)}s] ${line}\n`);
   const resultsDir = options.resultsDir ?? join(packageRoot(), 'bench', 'results');
@@ -140,7 +144,8 @@ async function runScenarios(
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    if (err instanceof BenchUsageError) process.stderr.write(`bench: ${err.message} (see --help)\n`);
+    else process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );
