@@ -85,6 +85,7 @@ Options:
   --quick             CI-sized run: small history, 20k-row drain, 10 s of live load at 1k rows/s
   --only LIST         comma-separated scenarios: drain,live,scaleout,ceiling-pg,ceiling-kafka
                       (default: all)
+  --live-rates LIST   offered rates of the live scenario, rows/s (default 1000,5000; 1000 with --quick)
   --rows N            pending rows of the drain, scale-out and ceiling scenarios
                       (default 200000; 20000 with --quick)
   --profile           also run one drain under node --cpu-prof and summarise where time goes
@@ -130,6 +131,7 @@ function parseValidArgs(argv: readonly string[]): BenchOptions {
       'drop-schema': { type: 'boolean' },
       'relay-cli': { type: 'string' },
       rows: { type: 'string' },
+      'live-rates': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -146,6 +148,8 @@ function parseValidArgs(argv: readonly string[]): BenchOptions {
   const base = quick ? QUICK_SIZES : FULL_SIZES;
   const rows = values.rows === undefined ? base.drainRows : Number(values.rows);
   if (!Number.isInteger(rows) || rows < 1 || rows > base.users) throw new Error(`--rows must be an integer from 1 to ${base.users}`);
+  const liveRates = values['live-rates'] === undefined ? base.liveRates : values['live-rates'].split(',').map(Number);
+  if (liveRates.length === 0 || liveRates.some((r) => !Number.isInteger(r) || r < 1)) throw new Error('--live-rates must be a comma-separated list of positive integers (rows/s)');
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`--schema must be a lower-case identifier, got "${schema}"`);
   return {
     quick,
@@ -159,7 +163,7 @@ function parseValidArgs(argv: readonly string[]): BenchOptions {
     resultsDir: values['results-dir'],
     dropSchema: values['drop-schema'] === true,
     relayCli: values['relay-cli'],
-    sizes: { ...base, drainRows: rows },
+    sizes: { ...base, drainRows: rows, liveRates },
   };
 }
 

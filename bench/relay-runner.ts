@@ -99,7 +99,9 @@ function probePath(): string {
 export function spawnRelay(options: RelaySpawnOptions): RelayChild {
   const probeFile = join(options.workDir, `probe-${options.label}-${Date.now()}-${Math.floor(Math.random() * 1e6)}.json`);
   const nodeArgs = ['-r', probePath()];
-  if (options.profileDir !== undefined) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', options.profileDir);
+  // BENCH_PROFILE_ALL_DIR profiles every relay child (the live ones too), for diagnosis only.
+  const profileDir = options.profileDir ?? process.env['BENCH_PROFILE_ALL_DIR'];
+  if (profileDir !== undefined && profileDir !== '') nodeArgs.push('--cpu-prof', '--cpu-prof-dir', profileDir);
   const spawnedAtMs = Date.now();
   const child = spawn(process.execPath, [...nodeArgs, options.cli ?? cliPath(), ...options.args], {
     env: {

@@ -33,6 +33,8 @@ export interface OutboxStatements {
   readonly claim: Statement;
   readonly claims: ClaimStatements;
   readonly markPublished: { name: string; text: string };
+  /** markPublished + COMMIT as one simple query, or undefined when an id is not an integer. */
+  readonly markPublishedAndCommit: (ids: readonly string[]) => string | undefined;
   readonly markFailed: { name: string; text: string };
   readonly countPending: { name: string; text: string };
   readonly deletePublished: { name: string; text: string };
@@ -41,6 +43,9 @@ export interface OutboxStatements {
   /** lockResources plus the frozen-relay guard (needs sql/004's columns of dionysus_relay_inflight). */
   readonly lockResourcesGuarded: { name: string; text: string };
 }
+
+/** Outbox ids are bigint: only such text may be inlined into SQL (markPublishedAndCommit). */
+const INTEGER_TEXT = /^-?\d{1,19}$/;
 
 /** Quotes `schema.table` (or `table`) as an identifier pair. */
 export function qualifiedTable(schema: string, table: string): string {
@@ -143,6 +148,18 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark', o
   // the claim transaction prices sorts out, which would make this plan absurd.)
   const lockAll = `SELECT coalesce(array_agg(k) FILTER (WHERE NOT pg_try_advisory_xact_lock(hashtextextended(k, 0))), '{}') AS busy
                      FROM unnest($1::text[]) AS k`;
+  const markPublishedSql = (ids: string): string =>
+    onPublish === 'mark'
+      ? // The gem's success bookkeeping: published_at set, failure columns cleared, attempts kept,
+        // updated_at untouched. clock_timestamp(), not now(): the transaction began at claim time,
+        // and published_at - created_at is the latency operators watch.
+        `UPDATE ${table}
+            SET published_at = clock_timestamp() AT TIME ZONE 'UTC',
+                failed_at = NULL, retry_at = NULL, error_class = NULL, error_message = NULL
+          WHERE id = ANY(${ids})`
+      : // on_publish = delete: no history is kept, so a published row is removed instead of
+        // updated; one index deletion instead of eight index insertions, and no bloat to vacuum.
+        `DELETE FROM ${table} WHERE id = ANY(${ids})`;
   return {
     // The planner's statistics describe the whole table, mostly published history, so with a
     // backlog it may prefer the gem's published_at or created_at index plus a sort, which reads the
@@ -165,24 +182,11 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark', o
       'SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off',
     claim: claims.plain,
     claims,
-    markPublished:
-      onPublish === 'mark'
-        ? {
-            name: 'dionysus_relay_mark_published',
-            // The gem's success bookkeeping: published_at set, failure columns cleared, attempts
-            // kept, updated_at untouched. clock_timestamp(), not now(): the transaction began at
-            // claim time, and published_at - created_at is the latency operators watch.
-            text: `UPDATE ${table}
-                      SET published_at = clock_timestamp() AT TIME ZONE 'UTC',
-                          failed_at = NULL, retry_at = NULL, error_class = NULL, error_message = NULL
-                    WHERE id = ANY($1::bigint[])`,
-          }
-        : {
-            name: 'dionysus_relay_delete_published',
-            // on_publish = delete: no history is kept, so a published row is removed instead of
-            // updated; one index deletion instead of eight index insertions, and no bloat to vacuum.
-            text: `DELETE FROM ${table} WHERE id = ANY($1::bigint[])`,
-          },
+    markPublished: { name: onPublish === 'mark' ? 'dionysus_relay_mark_published' : 'dionysus_relay_delete_published', text: markPublishedSql('$1::bigint[]') },
+    // The same mark and the COMMIT in one round trip (simple query protocol, so the ids are an
+    // inlined array literal): the last two statements of a batch without failures. Only digits are
+    // ever inlined; anything else falls back to the parameterized statement and a separate COMMIT.
+    markPublishedAndCommit: (ids) => (ids.length > 0 && ids.every((id) => INTEGER_TEXT.test(id)) ? `${markPublishedSql(`'{${ids.join(',')}}'::bigint[]`)}; COMMIT` : undefined),
     markFailed: {
       name: 'dionysus_relay_mark_failed',
       // The gem's failure bookkeeping, one statement for all failed rows of a batch. The delay is

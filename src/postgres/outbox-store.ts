@@ -37,6 +37,29 @@ export class ClaimedBatch {
     await this.client.query({ name: this.sql.markPublished.name, text: this.sql.markPublished.text, values: [ids] });
   }
 
+  /**
+   * Marks `ids` published and commits in one round trip (see markPublishedAndCommit in
+   * outbox-sql.ts); two when the ids cannot be inlined. Like commit(), releases the connection.
+   */
+  async markPublishedAndCommit(ids: readonly string[]): Promise<void> {
+    if (this.done) return;
+    const text = this.sql.markPublishedAndCommit(ids);
+    if (text === undefined) {
+      await this.markPublished(ids);
+      await this.commit();
+      return;
+    }
+    this.done = true;
+    try {
+      await this.client.query(text);
+      this.client.release();
+    } catch (err) {
+      // The transaction is aborted (or the connection gone): destroying the connection rolls it back.
+      this.client.release(err as Error);
+      throw err;
+    }
+  }
+
   async markFailed(marks: readonly FailureMark[]): Promise<void> {
     if (marks.length === 0) return;
     await this.client.query({

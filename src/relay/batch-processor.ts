@@ -196,8 +196,13 @@ async function mark(
       decision.giveUp ? 'row failed and was given up' : 'row failed, will retry',
     );
   }
-  await batch.markPublished(published);
-  await batch.markFailed(failures);
+  if (failures.length === 0) {
+    // The common case: the mark and the commit in one round trip (runBatch's commit() is then a no-op).
+    await batch.markPublishedAndCommit(published);
+  } else {
+    await batch.markPublished(published);
+    await batch.markFailed(failures);
+  }
   safely(() => deps.observer.rowsPublished(topic.name, latencies));
   if (failures.length > 0) safely(() => deps.observer.rowsFailed(topic.name, failures.map((f) => f.errorClass)));
   if (givenUp > 0) safely(() => deps.observer.rowsGivenUp(topic.name, givenUp));
