@@ -1,9 +1,9 @@
 import { Producer, type DeliveryReport, type LibrdKafkaError } from 'node-rdkafka';
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryResult } from 'pg';
 import { producerConfig } from '../../src/kafka/librdkafka-config';
 import { choosePartition } from '../../src/domain/partitioner';
 import { buildRecord, encodeEnvelope, type RecordField } from '../../src/domain/message-builder';
-import { outboxStatements, qualifiedTable } from '../../src/postgres/outbox-sql';
+import { beginAndClaimText, outboxStatements, qualifiedTable } from '../../src/postgres/outbox-sql';
 import { createPool } from '../../src/postgres/pool';
 import { JSON_TYPE_OIDS } from '../../src/postgres/type-parsers';
 import { BackendCpuTracker } from '../backend-cpu';
@@ -44,9 +44,9 @@ export async function runPostgresCeiling(ctx: BenchContext, rows: number): Promi
   ctx.log(`ceiling-pg: claim + markPublished on ${rows} rows, batch ${batchSize}, ${connections} connection(s)`);
   const pool = createPool({ ...settings.database, poolSize: connections }, 'dionysus-relay-bench-ceiling');
   const sql = outboxStatements(qualifiedTable(settings.database.schema, settings.database.table));
-  // The relay opens its claim transaction with whatever the SQL module says (BEGIN, plus any
-  // SET LOCAL planner settings); the ceiling does the same.
-  const begin = (sql as { beginClaim?: string }).beginClaim ?? 'BEGIN';
+  // As the relay does: BEGIN, the claim transaction's settings and the claim in one simple query
+  // (beginAndClaimText), then the mark and the COMMIT in another.
+  // begin stays 0: BEGIN travels with the claim (timed as claim), as in the relay.
   const time = { begin: 0, claim: 0, mark: 0, commit: 0 };
   let batches = 0;
   const timed = async (phase: keyof typeof time, run: () => Promise<unknown>): Promise<void> => {
@@ -58,11 +58,10 @@ export async function runPostgresCeiling(ctx: BenchContext, rows: number): Promi
     for (;;) {
       const client: PoolClient = await pool.connect();
       try {
-        await timed('begin', () => client.query(begin));
         let ids: string[] = [];
         await timed('claim', async () => {
-          const r = await client.query({ name: sql.claim.name, text: sql.claim.text, values: [topic, 0, batchSize] });
-          ids = r.rows.map((row: Record<string, unknown>) => String(row['id']));
+          const results = (await client.query(beginAndClaimText(sql.beginClaim, sql.claim, { topic, delayMs: 0, limit: batchSize }))) as unknown as QueryResult[];
+          ids = (results[results.length - 1] as QueryResult).rows.map((row: Record<string, unknown>) => String(row['id']));
         });
         // As the relay ends a batch without failures: the mark and the COMMIT in one round trip.
         const markAndCommit = sql.markPublishedAndCommit(ids);

@@ -1,3 +1,5 @@
+import { escapeLiteral } from 'pg';
+
 /**
  * Every statement the relay runs against dionysus_outboxes, in one place.
  *
@@ -16,6 +18,36 @@ import { instanceAlive } from './crash-tracker-sql';
 export interface Statement {
   readonly name: string;
   readonly text: string;
+}
+
+/** The values of a claim: $1 topic, $2 publish delay (ms), $3 limit, $4 changeset attributes. */
+export interface ClaimParams {
+  readonly topic: string;
+  readonly delayMs: number;
+  readonly limit: number;
+  /** Only for the claims that read `changeset`. */
+  readonly changesetValues?: readonly string[];
+}
+
+/**
+ * The claim transaction's BEGIN and settings and the claim itself as one simple query: one round
+ * trip instead of two, on every batch and every empty poll. The simple query protocol takes no
+ * parameters, so the claim's are written into the text as literals (escaped by pg's
+ * escapeLiteral; numbers checked). Nothing is lost by not preparing: the claim transaction forces
+ * a custom plan for every claim anyway (plan_cache_mode), planned with these very values.
+ */
+export function beginAndClaimText(beginClaim: string, claim: Statement, params: ClaimParams): string {
+  if (!Number.isFinite(params.delayMs) || params.delayMs < 0) throw new RangeError(`publish delay must be a finite number >= 0, got ${params.delayMs}`);
+  if (!Number.isInteger(params.limit) || params.limit < 1) throw new RangeError(`claim limit must be an integer >= 1, got ${params.limit}`);
+  const literals: Record<string, string> = {
+    '1': escapeLiteral(params.topic),
+    '2': String(params.delayMs),
+    '3': String(params.limit),
+    '4': `ARRAY[${(params.changesetValues ?? []).map(escapeLiteral).join(',')}]::text[]`,
+  };
+  // $1..$4 only appear as the claim's parameters (never inside a string literal of the text).
+  const text = claim.text.replace(/\$([1-4])(?!\d)/g, (_, n: string) => literals[n] as string);
+  return `${beginClaim}; ${text}`;
 }
 
 /** The four claims: regular or strict ordering, with or without the optional `changeset` column. */

@@ -1,7 +1,7 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import type { ClaimedRow } from '../domain/outbox-row';
 import { RelayError, errorMessage } from '../errors';
-import { outboxStatements, type OnPublish, type OutboxStatements } from './outbox-sql';
+import { beginAndClaimText, outboxStatements, type OnPublish, type OutboxStatements } from './outbox-sql';
 
 /** A failed row's bookkeeping, computed by the retry schedule. */
 export interface FailureMark {
@@ -213,13 +213,13 @@ export class OutboxStore {
       });
     }
     try {
-      await client.query(this.sql.beginClaim);
       const changeset = mode.changeset && this.changesetColumn;
       const { claims } = this.sql;
       const statement = mode.strict ? (changeset ? claims.strictWithChangeset : claims.strict) : changeset ? claims.withChangeset : claims.plain;
-      const values: unknown[] = [topic, publishDelayMs, limit];
-      if (changeset) values.push(mode.changesetValues ?? []);
-      const result = await client.query({ name: statement.name, text: statement.text, values });
+      const params = { topic, delayMs: publishDelayMs, limit, ...(changeset ? { changesetValues: mode.changesetValues ?? [] } : {}) };
+      // BEGIN, the claim transaction's settings and the claim: one round trip (beginAndClaimText).
+      const results = (await client.query(beginAndClaimText(this.sql.beginClaim, statement, params))) as unknown as QueryResult[];
+      const result = results[results.length - 1] as QueryResult;
       if (result.rows.length === 0) {
         await client.query('COMMIT');
         client.release();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { outboxStatements } from '../../../src/postgres/outbox-sql';
+import { beginAndClaimText, outboxStatements } from '../../../src/postgres/outbox-sql';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database';
 
 // The claim must walk the partial publishing index and stop after the batch, however large the
@@ -54,11 +54,12 @@ for (const [kind, claim] of CLAIMS) {
   test(`the ${kind} claim walks the partial publishing index without sorting`, async () => {
     const client = await db.pool.connect();
     try {
+      // Exactly what the relay sends: its claim transaction's settings, then the claim with its
+      // values written in (beginAndClaimText).
+      const sent = beginAndClaimText(statements.beginClaim, claim, { topic: 'plan_t1', delayMs: 0, limit: 500, changesetValues: [] });
+      assert.ok(sent.startsWith(`${statements.beginClaim}; `));
       await client.query(statements.beginClaim);
-      await client.query(`PREPARE claim_probe(text, float8, int) AS ${claim.text}`);
-      const extra = claim.text.includes('$4') ? `, '{}'` : '';
-      const result = await client.query(`EXPLAIN (FORMAT JSON) EXECUTE claim_probe('plan_t1', 0, 500${extra})`);
-      await client.query('DEALLOCATE claim_probe');
+      const result = await client.query(`EXPLAIN (FORMAT JSON) ${sent.slice(statements.beginClaim.length + 2)}`);
       await client.query('ROLLBACK');
       const plan = (result.rows[0] as { 'QUERY PLAN': Array<{ Plan: PlanNode }> })['QUERY PLAN'][0]?.Plan;
       assert.ok(plan);
