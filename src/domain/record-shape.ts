@@ -58,6 +58,9 @@ export class RecordShape {
   private readonly order: readonly number[];
   /** `{"id":` / `,"email":` ... one per entry of `order`. */
   private readonly prefixes: readonly string[];
+  private readonly names: readonly string[];
+  /** Where `links` sits in `order`: right after the attributes. */
+  private readonly linksSlot: number;
   private readonly byName: ReadonlyMap<string, number>;
   /**
    * False when column names repeat or cannot be object keys in order: such rows are written
@@ -77,6 +80,8 @@ export class RecordShape {
       else attributes.push(i);
     });
     this.order = [...attributes, links, ...sideloads];
+    this.linksSlot = attributes.length;
+    this.names = names;
     this.prefixes = this.order.map((i, k) => `${k === 0 ? '{' : ','}${encodeRailsString(i === -1 ? LINKS : (names[i] as string))}:`);
     this.byName = new Map(names.map((n, i) => [n, i]));
   }
@@ -89,19 +94,14 @@ export class RecordShape {
   /** The record's JSON as Rails writes it. Throws EncodingError (path from the envelope's root). */
   encode(values: readonly unknown[]): string {
     if (!this.compiled) return encodeRailsJsonAt(this.toObject(values), RECORD_PATH, RECORD_DEPTH - 1);
-    const { order, prefixes, fields } = this;
+    const { order, prefixes, names, linksSlot } = this;
     let out = '';
     for (let k = 0; k < order.length; k++) {
       const i = order[k] as number;
-      let value: unknown;
-      if (i === -1) value = undefined;
-      else value = values[i];
-      if (i === -1 || (fields[i] as RecordField).name === LINKS) {
-        // buildRecord: a missing or NULL links is `{}`.
-        out += prefixes[k] + (value === null || value === undefined ? '{}' : encodeValue(value, LINKS));
-      } else {
-        out += prefixes[k] + encodeValue(value, (fields[i] as RecordField).name);
-      }
+      const value = i === -1 ? undefined : values[i];
+      // buildRecord: a missing or NULL links is `{}`.
+      if (k === linksSlot) out += prefixes[k] + (value === null || value === undefined ? '{}' : encodeValue(value, LINKS));
+      else out += prefixes[k] + encodeValue(value, names[i] as string);
     }
     return out + '}';
   }
