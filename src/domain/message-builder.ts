@@ -4,7 +4,7 @@ import { isDestroyEvent, type ClaimedRow } from './outbox-row';
 import { messageKey } from './message-key';
 import { choosePartition, partitionKeyFromAttribute } from './partitioner';
 import { encodeRailsString } from './rails-json';
-import { ShapedRecord, encodeRecordJson, type RecordData, type SerializedRecord } from './record-shape';
+import { encodeRecordJson, recordAttribute, recordHas, type RecordData, type SerializedRecord } from './record-shape';
 
 /**
  * Message building, pure: from a claimed row and the serialized record to the Kafka messages the
@@ -94,9 +94,7 @@ export function planRow(ctx: RowContext): RowPlan {
  */
 export function resolvePartitionKey(rowKey: string | null, record: RecordData, attribute: string): string | null {
   if (rowKey !== null && rowKey !== '') return rowKey;
-  if (record instanceof ShapedRecord) return record.has(attribute) ? partitionKeyFromAttribute(record.get(attribute)) : null;
-  if (!Object.prototype.hasOwnProperty.call(record, attribute)) return null;
-  return partitionKeyFromAttribute(record[attribute]);
+  return recordHas(record, attribute) ? partitionKeyFromAttribute(recordAttribute(record, attribute)) : null;
 }
 
 /**

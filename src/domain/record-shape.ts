@@ -151,6 +151,11 @@ export class ShapedRecord {
 /** A record as planRow takes it: a result row of a serializer, or an object built by the relay. */
 export type RecordData = SerializedRecord | ShapedRecord;
 
+/** Whether a record has the attribute at all (links always). */
+export function recordHas(record: RecordData, name: string): boolean {
+  return record instanceof ShapedRecord ? record.has(name) : Object.prototype.hasOwnProperty.call(record, name);
+}
+
 /** One attribute of a record (undefined when it has none). */
 export function recordAttribute(record: RecordData, name: string): unknown {
   return record instanceof ShapedRecord ? record.get(name) : record[name];
