@@ -69,6 +69,16 @@ class Daemon {
     return this.text;
   }
 
+  /** waitFor, and a daemon that never got ready is stopped (emergency signal) before the error is rethrown. */
+  async startedOrStopped(marker: string, timeoutMs: number, stopGraceMs: number): Promise<void> {
+    try {
+      await this.waitFor(marker, timeoutMs);
+    } catch (err) {
+      await this.stop(this.emergencySignal, stopGraceMs);
+      throw err;
+    }
+  }
+
   /** Resolves once the output contains `marker`; rejects when the process exits first or after timeoutMs. */
   async waitFor(marker: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -254,12 +264,7 @@ export async function startSecureKafka(dir: string, pki: TestPki): Promise<Secur
   ]);
   const child = spawn('java', [...javaArgs(['-Xms128m', '-Xmx512m'], libs), 'kafka.Kafka', props], { stdio: ['ignore', 'pipe', 'pipe'] });
   const daemon = new Daemon('kafka (TLS/SASL test broker)', child, 'SIGKILL');
-  try {
-    await daemon.waitFor('Kafka Server started', 90_000);
-  } catch (err) {
-    await daemon.stop('SIGKILL', 1_000);
-    throw err;
-  }
+  await daemon.startedOrStopped('Kafka Server started', 90_000, 1_000);
   const saslSslBrokers = `127.0.0.1:${saslPort}`;
   const sslBrokers = `127.0.0.1:${sslPort}`;
   return {
@@ -358,12 +363,7 @@ export async function startSecurePostgres(dir: string, pki: TestPki): Promise<Se
   const child = spawn(join(PG_BIN, 'postgres'), args, { stdio: ['ignore', 'pipe', 'pipe'], ...asOwner });
   // SIGQUIT: immediate shutdown, the postmaster takes its backends down with it.
   const daemon = new Daemon('postgres (TLS test cluster)', child, 'SIGQUIT');
-  try {
-    await daemon.waitFor('database system is ready to accept connections', 30_000);
-  } catch (err) {
-    await daemon.stop('SIGQUIT', 5_000);
-    throw err;
-  }
+  await daemon.startedOrStopped('database system is ready to accept connections', 30_000, 5_000);
   return {
     port,
     password,
