@@ -174,11 +174,12 @@ function watchForStuckExit(
   const timer = setInterval(() => {
     if (checking) return;
     checking = true;
+    // EXISTS, not count(*): this runs during the measured drain, and counting a 200k-row backlog
+    // once a second cost PostgreSQL about 70 ms a time (7% of a core) taken from the relay's share.
     void ctx.pool
-      .query('SELECT count(*)::int AS n FROM dionysus_outboxes WHERE published_at IS NULL AND topic = $1', [topic])
+      .query('SELECT EXISTS (SELECT 1 FROM dionysus_outboxes WHERE published_at IS NULL AND topic = $1) AS pending', [topic])
       .then(({ rows }) => {
-        const pending = (rows[0] as { n: number }).n;
-        if (pending > 0) {
+        if ((rows[0] as { pending: boolean }).pending) {
           drainedAt = undefined;
           return;
         }

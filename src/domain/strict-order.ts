@@ -7,8 +7,9 @@ export function strictKey(row: ClaimedRow): string {
 
 /**
  * Strict ordering publishes at most one row per key per batch (the oldest; rows come oldest
- * first): if it fails, no later row of its key has been sent before it. The rest wait for a later
- * batch, which the claim only gives them once the earlier row is published or given up.
+ * first): if it fails, no later row of its key has been sent before it. The strict claim already
+ * returns only each key's head (outbox-sql.ts); this keeps the rule in the relay as well, should a
+ * claim ever return more.
  */
 export function oldestPerKey(rows: readonly ClaimedRow[]): ClaimedRow[] {
   const seen = new Set<string>();

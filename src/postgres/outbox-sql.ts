@@ -136,22 +136,39 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark', o
   //   Relay sessions are told by their application_name, and (with sql/004) by their claim
   //   transaction's id registered in dionysus_relay_inflight, since a DATABASE_URL may set its own
   //   application_name: a relay whose batch waits long (a broker outage) must not hold the horizon.
-  // - a failed row waiting for its retry holds back the later rows of its key (a given-up row,
-  //   retry_at = infinity, does not). The held keys are found once per claim by walking the
-  //   topic's pending rows: strict topics pay for their backlog on every claim.
-  const strict = (changeset: string): string => `WITH held AS (
-               SELECT DISTINCT coalesce(partition_key, resource_class || ':' || resource_id) AS key
-                 FROM ${table}
-                WHERE published_at IS NULL AND topic = $1
-                  AND retry_at > (now() AT TIME ZONE 'UTC') AND retry_at <> 'infinity'),
-             horizon AS (
+  // - only the head of each key is claimable: its oldest unpublished row, (created_at, id) first,
+  //   given-up rows (retry_at = infinity) not counted. A row is published only once every older
+  //   row of its key is published or given up. Heads are taken from this statement's snapshot, in
+  //   which an older row that another batch (of any relay) has claimed is still unpublished: it
+  //   stays unpublished until that batch has its delivery reports and commits, so a later row of
+  //   the key cannot be claimed, let alone sent, before it (SKIP LOCKED alone would claim it). A
+  //   failed row waiting for its retry is a head that is not due: its key waits (only its key).
+  //   Found by walking the topic's claimable window once per claim (hash aggregates, no sort):
+  //   strict topics pay for their backlog on every claim.
+  // The key is spelled like strictKey (src/domain/strict-order.ts): an empty partition_key is none.
+  const strictKeyOf = (alias: string): string =>
+    `coalesce(nullif(${alias}.partition_key, ''), ${alias}.resource_class || ':' || ${alias}.resource_id)`;
+  const strict = (changeset: string): string => `WITH horizon AS (
                SELECT coalesce(min(xact_start) AT TIME ZONE 'UTC', 'infinity'::timestamp) AS at
                  FROM pg_stat_activity AS a
                 WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND datname = current_database()
-                  AND application_name NOT LIKE 'dionysus-relay%'${options.relayXids === true ? relayClaimExcluded : ''})
+                  AND application_name NOT LIKE 'dionysus-relay%'${options.relayXids === true ? relayClaimExcluded : ''}),
+             waiting AS MATERIALIZED (
+               SELECT p.id, p.created_at, ${strictKeyOf('p')} AS key
+                 FROM ${table} AS p
+                WHERE p.published_at IS NULL AND p.topic = $1
+                  AND p.retry_at IS DISTINCT FROM 'infinity'
+                  AND p.created_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => $2::float8 / 1000)
+                  AND p.created_at < (SELECT at FROM horizon)),
+             oldest AS (
+               SELECT key, min(created_at) AS created_at FROM waiting GROUP BY key),
+             heads AS (
+               SELECT min(w.id) AS id
+                 FROM waiting AS w JOIN oldest AS f ON f.key = w.key AND f.created_at = w.created_at
+                GROUP BY w.key)
              ${claimablePrefix(changeset)}
                 AND created_at < (SELECT at FROM horizon)
-                AND coalesce(partition_key, resource_class || ':' || resource_id) NOT IN (SELECT key FROM held)
+                AND o.id IN (SELECT id FROM heads)
               ORDER BY topic, created_at
               LIMIT $3
               FOR UPDATE OF o SKIP LOCKED`;
@@ -193,11 +210,6 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark', o
         // updated; one index deletion instead of eight index insertions, and no bloat to vacuum.
         `DELETE FROM ${table} WHERE id = ANY(${ids})`;
   return {
-    // The planner's statistics describe the whole table, mostly published history, so with a
-    // backlog it may prefer the gem's published_at or created_at index plus a sort, which reads the
-    // whole backlog (or history) for every claim. Within the claim's transaction only, sorting,
-    // sequential and bitmap scans are priced out: the one sort-free plan left is the walk of the
-    // partial index. SET LOCAL ends with the transaction; other statements are unaffected.
     // The planner's statistics describe the whole table, mostly published history, so with a
     // backlog it may prefer the gem's published_at or created_at index plus a sort, which reads the
     // whole backlog (or history) for every claim. Within the claim's transaction only, sorting,
