@@ -74,6 +74,8 @@ export interface OutboxStatements {
   readonly lockResources: { name: string; text: string };
   /** lockResources plus the frozen-relay guard (needs sql/004's columns of dionysus_relay_inflight). */
   readonly lockResourcesGuarded: { name: string; text: string };
+  /** A strict claim's pending rows up to its newest row, in claim order (see headsOf in strict-order.ts). */
+  readonly strictHeads: { name: string; text: string };
 }
 
 /** Outbox ids are bigint: only such text may be inlined into SQL (markPublishedAndCommit). */
@@ -91,6 +93,14 @@ export type OnPublish = 'mark' | 'delete';
 const relayClaimExcluded = `
                   AND NOT EXISTS (SELECT 1 FROM dionysus_relay_inflight AS f
                                    WHERE f.claim_xid % 4294967296 = a.backend_xid::text::bigint)`;
+
+/**
+ * The strict-ordering key of a row in SQL, spelled like strictKey (src/domain/strict-order.ts):
+ * the partition_key, else the resource; an empty partition_key counts as none.
+ */
+function strictKeyOf(alias: string): string {
+  return `coalesce(nullif(${alias}.partition_key, ''), ${alias}.resource_class || ':' || ${alias}.resource_id)`;
+}
 
 /**
  * `relayXids`: dionysus_relay_inflight has `claim_xid` (sql/004), so the strict claim can tell the
@@ -136,39 +146,24 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark', o
   //   Relay sessions are told by their application_name, and (with sql/004) by their claim
   //   transaction's id registered in dionysus_relay_inflight, since a DATABASE_URL may set its own
   //   application_name: a relay whose batch waits long (a broker outage) must not hold the horizon.
-  // - only the head of each key is claimable: its oldest unpublished row, (created_at, id) first,
-  //   given-up rows (retry_at = infinity) not counted. A row is published only once every older
-  //   row of its key is published or given up. Heads are taken from this statement's snapshot, in
-  //   which an older row that another batch (of any relay) has claimed is still unpublished: it
-  //   stays unpublished until that batch has its delivery reports and commits, so a later row of
-  //   the key cannot be claimed, let alone sent, before it (SKIP LOCKED alone would claim it). A
-  //   failed row waiting for its retry is a head that is not due: its key waits (only its key).
-  //   Found by walking the topic's claimable window once per claim (hash aggregates, no sort):
-  //   strict topics pay for their backlog on every claim.
-  // The key is spelled like strictKey (src/domain/strict-order.ts): an empty partition_key is none.
-  const strictKeyOf = (alias: string): string =>
-    `coalesce(nullif(${alias}.partition_key, ''), ${alias}.resource_class || ':' || ${alias}.resource_id)`;
-  const strict = (changeset: string): string => `WITH horizon AS (
+  // - a failed row waiting for its retry holds back the later rows of its key (a given-up row,
+  //   retry_at = infinity, does not). The held keys are found once per claim by walking the
+  //   topic's pending rows: strict topics pay for their backlog on every claim.
+  // SKIP LOCKED still lets this claim take a later row of a key whose older row another batch is
+  // publishing right now: strictHeads, run next in the same transaction, finds those.
+  const strict = (changeset: string): string => `WITH held AS (
+               SELECT DISTINCT ${strictKeyOf('p')} AS key
+                 FROM ${table} AS p
+                WHERE p.published_at IS NULL AND p.topic = $1
+                  AND p.retry_at > (now() AT TIME ZONE 'UTC') AND p.retry_at <> 'infinity'),
+             horizon AS (
                SELECT coalesce(min(xact_start) AT TIME ZONE 'UTC', 'infinity'::timestamp) AS at
                  FROM pg_stat_activity AS a
                 WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND datname = current_database()
-                  AND application_name NOT LIKE 'dionysus-relay%'${options.relayXids === true ? relayClaimExcluded : ''}),
-             waiting AS MATERIALIZED (
-               SELECT p.id, p.created_at, ${strictKeyOf('p')} AS key
-                 FROM ${table} AS p
-                WHERE p.published_at IS NULL AND p.topic = $1
-                  AND p.retry_at IS DISTINCT FROM 'infinity'
-                  AND p.created_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => $2::float8 / 1000)
-                  AND p.created_at < (SELECT at FROM horizon)),
-             oldest AS (
-               SELECT key, min(created_at) AS created_at FROM waiting GROUP BY key),
-             heads AS (
-               SELECT min(w.id) AS id
-                 FROM waiting AS w JOIN oldest AS f ON f.key = w.key AND f.created_at = w.created_at
-                GROUP BY w.key)
+                  AND application_name NOT LIKE 'dionysus-relay%'${options.relayXids === true ? relayClaimExcluded : ''})
              ${claimablePrefix(changeset)}
                 AND created_at < (SELECT at FROM horizon)
-                AND o.id IN (SELECT id FROM heads)
+                AND ${strictKeyOf('o')} NOT IN (SELECT key FROM held)
               ORDER BY topic, created_at
               LIMIT $3
               FOR UPDATE OF o SKIP LOCKED`;
@@ -284,6 +279,27 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark', o
                   AND ${instanceAlive('f.instance')}
                   AND k = ANY($1::text[])) AS held
              FROM (${lockAll}) AS l0`,
+    },
+    strictHeads: {
+      name: 'dionysus_relay_strict_heads',
+      // Run in a strict claim's transaction, right after the claim: every row of topic $1 not yet
+      // published or given up, from the oldest to $2 (at or after the claim's newest row), in the
+      // claim's order (the partial index's). The first row of each key in this list is the key's
+      // head; a claimed row that is not its key's head must not be published now (keyHeads in
+      // src/domain/strict-order.ts). This is what SKIP LOCKED hides from the claim: an older row
+      // of the key that another batch of any relay has claimed stays unpublished here until that
+      // batch has its delivery reports and commits. Its own statement, so its snapshot is taken
+      // after the claim's: a row published in between is already delivered and not listed. Rows
+      // after the claim's newest (a bound rounded up) change no head of a claimed row. The walk
+      // covers the rows other batches hold, failed and given-up rows and this claim's own, not the
+      // backlog after them; $2 is a value, not a subquery, so that the planner sees how little of
+      // the gem's created_at index it would need (the whole history) and walks the partial one.
+      text: `SELECT p.id, p.resource_class, p.resource_id, p.partition_key
+               FROM ${table} AS p
+              WHERE p.published_at IS NULL AND p.topic = $1
+                AND p.created_at <= $2::timestamp
+                AND p.retry_at IS DISTINCT FROM 'infinity'
+              ORDER BY p.topic, p.created_at`,
     },
     insertFanout: {
       name: 'dionysus_relay_insert_fanout',

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, QueryResult } from 'pg';
 import type { ClaimedRow } from '../domain/outbox-row';
+import type { KeyedRow } from '../domain/strict-order';
 import { RelayError, errorMessage } from '../errors';
 import { beginAndClaimText, outboxStatements, type OnPublish, type OutboxStatements } from './outbox-sql';
 
@@ -93,6 +94,26 @@ export class ClaimedBatch {
     });
     this.lastContactAt = Math.max(this.lastContactAt, sentAt);
     return { busy: new Set(result.rows[0]?.busy ?? []), held: new Set(result.rows[0]?.held ?? []) };
+  }
+
+  /**
+   * For a strict claim: the topic's rows not yet published or given up, from the oldest to the
+   * claim's newest, in claim order (outbox-sql strictHeads), for keyHeads in strict-order.ts.
+   */
+  async strictPending(topic: string): Promise<KeyedRow[]> {
+    if (this.rows.length === 0) return [];
+    // The newest claimed row's created_at, rounded up to the next millisecond (createdAtMs keeps
+    // microseconds as a fraction): the list may run a little past the claim, never stop short.
+    const newestMs = Math.max(...this.rows.map((r) => r.createdAtMs));
+    const bound = new Date(Math.floor(newestMs) + 1).toISOString();
+    const sentAt = Date.now();
+    const result = await this.client.query<{ id: string; resource_class: string; resource_id: string; partition_key: string | null }>({
+      name: this.sql.strictHeads.name,
+      text: this.sql.strictHeads.text,
+      values: [topic, bound],
+    });
+    this.lastContactAt = Math.max(this.lastContactAt, sentAt);
+    return result.rows.map((r) => ({ id: String(r.id), resourceClass: r.resource_class, resourceId: r.resource_id, partitionKey: r.partition_key }));
   }
 
   /** Writes outbox rows for an observer fan-out in this batch's transaction. */

@@ -1,7 +1,7 @@
 import { OBSERVER_TOPIC, type TopicConfig } from '../config/topics-types';
 import type { OutgoingMessage } from '../domain/message-builder';
 import { coalesceRows } from '../domain/coalesce';
-import { oldestPerKey } from '../domain/strict-order';
+import { keyHeads } from '../domain/strict-order';
 import { decideRetry } from '../domain/retry-schedule';
 import { RelayError, errorMessage } from '../errors';
 import type { DeliveryOutcome } from '../kafka/publisher';
@@ -21,7 +21,10 @@ export interface BatchResult {
   readonly givenUp: number;
   /** Rows left pending without an attempt counted (broker trouble during delivery). */
   readonly released: number;
-  /** Rows claimed but left for a later batch because a crash suspect is published alone. */
+  /**
+   * Rows claimed but left for a later batch: a crash suspect is published alone, and a strict
+   * topic publishes only its keys' heads.
+   */
   readonly deferred?: number;
   /** Rows left pending because a frozen relay may still send their resources (RESOURCE_HELD). */
   readonly held?: number;
@@ -64,7 +67,7 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig, onClaimed: (
       batch.rows.map((r) => r.id),
       batch.claimXid,
     );
-    let rows = topic.ordering === 'strict' ? oldestPerKey(batch.rows) : batch.rows;
+    let rows = topic.ordering === 'strict' ? keyHeads(batch.rows, await batch.strictPending(topic.name)) : batch.rows;
     const suspect = tracked === undefined ? undefined : rows.find((r) => tracked?.suspects.has(r.id));
     if (tracked !== undefined && suspect !== undefined) {
       // A row that was in flight when a relay died is published alone, so that if it kills this

@@ -80,6 +80,32 @@ for (const [kind, claim] of CLAIMS) {
   });
 }
 
+// A strict batch's list of pending rows up to its newest row (strictHeads) runs in the claim
+// transaction too, on the same history: it must walk the partial index in claim order as well.
+test('the strict heads statement walks the partial publishing index without sorting', async () => {
+  const client = await db.pool.connect();
+  try {
+    // Bound: the 500th pending row's created_at, as a claim of 500 rows would give it.
+    const bound = (
+      await client.query<{ at: string }>(
+        `SELECT to_char(created_at, 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at FROM dionysus_outboxes WHERE topic = 'plan_t1' AND published_at IS NULL ORDER BY created_at OFFSET 499 LIMIT 1`,
+      )
+    ).rows[0]?.at;
+    await client.query(statements.beginClaim);
+    const result = await client.query({ text: `EXPLAIN (FORMAT JSON) ${statements.strictHeads.text}`, values: ['plan_t1', bound] });
+    await client.query('ROLLBACK');
+    const plan = (result.rows[0] as { 'QUERY PLAN': Array<{ Plan: PlanNode }> })['QUERY PLAN'][0]?.Plan;
+    assert.ok(plan);
+    const all = nodes(plan);
+    const types = all.map((n) => n['Node Type']);
+    assert.ok(all.some((n) => n['Node Type'] === 'Index Scan' && n['Index Name'] === 'index_dionysus_outboxes_publishing_idx'), `plan: ${JSON.stringify(plan)}`);
+    assert.equal(all.filter((n) => n['Relation Name'] === 'dionysus_outboxes' && n['Node Type'] === 'Seq Scan').length, 0, types.join(' > '));
+    assert.ok(!types.some((t) => t.includes('Sort')), `no sort: ${types.join(' > ')}`);
+  } finally {
+    client.release();
+  }
+});
+
 // A generic plan knows neither the topic nor the limit; with `topic = $1` bound by equality the
 // gem's created_at index also gives the claim's order without a sort, and on the benchmark's 1M-row
 // history PostgreSQL chose it (1.7 s per claim). Whatever the session's plan_cache_mode (a pooler or
