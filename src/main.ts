@@ -30,7 +30,6 @@ import { ObserverResolver } from './postgres/observer-resolver';
 import { SerializerLoader } from './postgres/serializer-loader';
 import { RelayLoop } from './relay/relay-loop';
 import { OutboxRetention } from './relay/retention';
-import { SerialLock } from './relay/serial-lock';
 
 /** Settings and topics for any command: validated once, then trusted. */
 export function loadConfiguration(args: CliArgs, env: NodeJS.ProcessEnv): { settings: Settings; topics: TopicsConfig } {
@@ -148,7 +147,6 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
       random: jitterRandom,
       logger,
       observer: fanOut(metrics, health, compatFile ?? {}),
-      orderLock: new SerialLock(),
       batchSize: settings.relay.batchSize,
       claimKeepAliveMs: Math.floor(settings.database.idleInTransactionTimeoutMs / 3),
       idleInTransactionTimeoutMs: settings.database.idleInTransactionTimeoutMs,

@@ -74,7 +74,7 @@ export interface OutboxStatements {
   readonly lockResources: { name: string; text: string };
   /** lockResources plus the frozen-relay guard (needs sql/004's columns of dionysus_relay_inflight). */
   readonly lockResourcesGuarded: { name: string; text: string };
-  /** A strict claim's pending rows up to its newest row, in claim order (see headsOf in strict-order.ts). */
+  /** A strict claim's pending rows up to its newest row, in claim order (see keyHeads in strict-order.ts). */
   readonly strictHeads: { name: string; text: string };
 }
 

@@ -13,8 +13,7 @@ import type { BatchDeps, RowWork } from './batch-work';
 /**
  * Decides each row's publish targets (its own resource, a dependency's parents, an observer's
  * related records), loads every target's record with one query per (topic, model), and builds the
- * messages. Runs under the ordering lock; `batch` is needed for observer fan-outs written in the
- * claim's transaction.
+ * messages. `batch` is needed for observer fan-outs written in the claim's transaction.
  */
 export async function loadAndPlan(
   deps: BatchDeps,

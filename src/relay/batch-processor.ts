@@ -58,16 +58,18 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig, onClaimed: (
   onClaimed();
   let tracked: TrackedBatch | undefined;
   let publishedSuspects: string[] = [];
-  // From claim to marks the claim session may sit idle for long (waiting for the ordering lock,
-  // broker metadata, delivery reports during a Kafka outage): keep it alive, so that only a dead
-  // or frozen relay loses its locks.
+  // From claim to marks the claim session may sit idle for long (broker metadata, delivery
+  // reports during a Kafka outage): keep it alive, so that only a dead or frozen relay loses its
+  // locks.
   const stopKeepAlive = batch.keepAlive(deps.claimKeepAliveMs);
   try {
+    // A strict topic works only on its keys' heads; the other claimed rows are left alone, so they
+    // are not registered as in flight either (a crash must not count against them).
+    let rows = topic.ordering === 'strict' ? keyHeads(batch.rows, await batch.strictPending(topic.name)) : batch.rows;
     tracked = await deps.crashTracker.begin(
-      batch.rows.map((r) => r.id),
+      rows.map((r) => r.id),
       batch.claimXid,
     );
-    let rows = topic.ordering === 'strict' ? keyHeads(batch.rows, await batch.strictPending(topic.name)) : batch.rows;
     const suspect = tracked === undefined ? undefined : rows.find((r) => tracked?.suspects.has(r.id));
     if (tracked !== undefined && suspect !== undefined) {
       // A row that was in flight when a relay died is published alone, so that if it kills this
@@ -79,27 +81,29 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig, onClaimed: (
     }
     const work = rows.map((row): RowWork => ({ row, targets: [], coalescedInto: undefined, messages: [], error: undefined, first: 0 }));
     if (topic.coalesce) {
-      coalesceRows(batch.rows).forEach((representative, i) => {
+      // Over `rows`, the rows worked on (a crash suspect alone, or every row): indexes into `work`.
+      coalesceRows(rows).forEach((representative, i) => {
         const w = work[i] as RowWork;
         if (representative !== i) w.coalescedInto = work[representative];
       });
     }
-    const settled = await deps.orderLock.run(async () => {
-      await loadAndPlan(deps, topic, work, batch, tracked);
-      timer('load');
-      if (batch.sessionMayBeLost(deps.idleInTransactionTimeoutMs)) {
-        throw new RelayError('POSTGRES_UNAVAILABLE', 'the claim session was silent past idle_in_transaction_session_timeout (process frozen?): batch abandoned before sending', {
-          retriable: true,
-          context: { topic: topic.name },
-        });
-      }
-      const messages: OutgoingMessage[] = [];
-      for (const w of work) {
-        w.first = messages.length;
-        messages.push(...w.messages);
-      }
-      return (await deps.publisher.enqueueAll(messages)).settled;
-    });
+    // No process-wide lock around load → enqueue: a resource's advisory lock, held from before its
+    // state is read until the marks commit (after delivery), already keeps every other batch, of
+    // this process or another, from reading and sending it in between. So batches load at once.
+    await loadAndPlan(deps, topic, work, batch, tracked);
+    timer('load');
+    if (batch.sessionMayBeLost(deps.idleInTransactionTimeoutMs)) {
+      throw new RelayError('POSTGRES_UNAVAILABLE', 'the claim session was silent past idle_in_transaction_session_timeout (process frozen?): batch abandoned before sending', {
+        retriable: true,
+        context: { topic: topic.name },
+      });
+    }
+    const messages: OutgoingMessage[] = [];
+    for (const w of work) {
+      w.first = messages.length;
+      messages.push(...w.messages);
+    }
+    const { settled } = await deps.publisher.enqueueAll(messages);
     const outcomes = await isolateTooLarge(deps, work, await settled);
     timer('produce');
     stopKeepAlive();

@@ -11,7 +11,6 @@ import type { ObserverResolver } from '../postgres/observer-resolver';
 import type { OutboxStore } from '../postgres/outbox-store';
 import type { SerializerLoader } from '../postgres/serializer-loader';
 import type { RelayObserver } from './relay-observer';
-import type { SerialLock } from './serial-lock';
 
 export interface BatchDeps {
   readonly store: OutboxStore;
@@ -26,8 +25,6 @@ export interface BatchDeps {
   readonly random: () => number;
   readonly logger: Logger;
   readonly observer: RelayObserver;
-  /** Shared by all batches of the process: load → enqueue happens in claim order. */
-  readonly orderLock: SerialLock;
   readonly batchSize: number;
   /** How often a batch waiting for delivery reports touches its claim session (0 = never). */
   readonly claimKeepAliveMs: number;

@@ -56,3 +56,33 @@ topics:
   );
   assert.deepEqual(counts, { published: 6, pending: 0 });
 });
+
+test('a crash suspect in a coalescing batch is published alone, then the rest, coalesced', async () => {
+  // User 10's row was in flight when a relay crashed; users 11's two rows coalesce.
+  await db.query(`INSERT INTO users VALUES (10, 'suspect'), (11, 'twice')`);
+  const t = `${topic}_suspect`;
+  await createTopic(t, 1);
+  try {
+    const suspectRow = await insertOutboxRow(db, { resourceClass: 'User', resourceId: 10, event: 'user_updated', topic: t });
+    await insertOutboxRow(db, { resourceClass: 'User', resourceId: 11, event: 'user_updated', topic: t });
+    await insertOutboxRow(db, { resourceClass: 'User', resourceId: 11, event: 'user_updated', topic: t });
+    await db.query('INSERT INTO dionysus_relay_suspects (row_id, crashes) VALUES ($1, 1)', [suspectRow]);
+    const topicsFile = writeTopicsFile(`
+topics:
+  ${t}:
+    partition_key: id
+    coalesce: true
+    models:
+      User:
+        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
+`);
+    const run = await runUntilIdle(topicsFile, db.relayEnv(), 30_000);
+    assert.equal(run.code, 0, run.output);
+    const messages = await consumeAll(t, 2, { settleMs: 1500 });
+    assert.deepEqual(messages.map((m) => m.key), ['User:10', 'User:11']);
+    const [pending] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM dionysus_outboxes WHERE topic = $1 AND published_at IS NULL`, [t]);
+    assert.equal(pending?.n, 0);
+  } finally {
+    await deleteTopics([t]);
+  }
+});
