@@ -20,14 +20,20 @@ export function writeTopicsFile(yaml: string): string {
 
 /**
  * The topics file most tests use: `<namespace>_users`, partitioned by id, with a User serializer
- * over a `users (id, name)` table the test creates; `sql` replaces the serializer.
+ * over a `users (id, name)` table the test creates; `sql` replaces the serializer, `options` set
+ * the topic's ordering and coalescing.
  */
-export function usersTopicsFile(namespace: string, sql = 'SELECT id, name FROM users WHERE id = ANY($1::bigint[])'): string {
+export function usersTopicsFile(
+  namespace: string,
+  sql = 'SELECT id, name FROM users WHERE id = ANY($1::bigint[])',
+  options: { ordering?: 'strict'; coalesce?: boolean } = {},
+): string {
+  const extra = `${options.ordering === undefined ? '' : `\n    ordering: ${options.ordering}`}${options.coalesce === true ? '\n    coalesce: true' : ''}`;
   return writeTopicsFile(`
 namespace: ${namespace}
 topics:
   users:
-    partition_key: id
+    partition_key: id${extra}
     models:
       User:
         sql: ${sql}

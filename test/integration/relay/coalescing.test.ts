@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
 import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { runUntilIdle, writeTopicsFile } from '../../helpers/relay-process';
+import { runUntilIdle, usersTopicsFile } from '../../helpers/relay-process';
 
 // Duplicate coalescing: five pending updates of one user publish one message with the latest
 // state, and all five rows are marked published. Another user's single row is unaffected.
@@ -29,17 +29,7 @@ test('five pending updates of one user publish one message, all five rows marked
     await insertOutboxRow(db, { resourceClass: 'User', resourceId: 1, event: 'user_updated', topic });
   }
   await insertOutboxRow(db, { resourceClass: 'User', resourceId: 2, event: 'user_updated', topic });
-  const topicsFile = writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id
-    coalesce: true
-    models:
-      User:
-        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
-`);
-  const run = await runUntilIdle(topicsFile, db.relayEnv());
+  const run = await runUntilIdle(usersTopicsFile(namespace, undefined, { coalesce: true }), db.relayEnv());
   assert.equal(run.code, 0, run.output);
 
   const messages = await consumeAll(topic, 2, { settleMs: 1500 });
@@ -60,23 +50,14 @@ topics:
 test('a crash suspect in a coalescing batch is published alone, then the rest, coalesced', async () => {
   // User 10's row was in flight when a relay crashed; users 11's two rows coalesce.
   await db.query(`INSERT INTO users VALUES (10, 'suspect'), (11, 'twice')`);
-  const t = `${topic}_suspect`;
+  const t = `${namespace}_suspect_users`;
   await createTopic(t, 1);
   try {
     const suspectRow = await insertOutboxRow(db, { resourceClass: 'User', resourceId: 10, event: 'user_updated', topic: t });
     await insertOutboxRow(db, { resourceClass: 'User', resourceId: 11, event: 'user_updated', topic: t });
     await insertOutboxRow(db, { resourceClass: 'User', resourceId: 11, event: 'user_updated', topic: t });
     await db.query('INSERT INTO dionysus_relay_suspects (row_id, crashes) VALUES ($1, 1)', [suspectRow]);
-    const topicsFile = writeTopicsFile(`
-topics:
-  ${t}:
-    partition_key: id
-    coalesce: true
-    models:
-      User:
-        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
-`);
-    const run = await runUntilIdle(topicsFile, db.relayEnv(), 30_000);
+    const run = await runUntilIdle(usersTopicsFile(`${namespace}_suspect`, undefined, { coalesce: true }), db.relayEnv(), 30_000);
     assert.equal(run.code, 0, run.output);
     const messages = await consumeAll(t, 2, { settleMs: 1500 });
     assert.deepEqual(messages.map((m) => m.key), ['User:10', 'User:11']);

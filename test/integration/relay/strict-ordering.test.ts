@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
 import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { runUntilIdle, writeTopicsFile } from '../../helpers/relay-process';
+import { runUntilIdle, usersTopicsFile } from '../../helpers/relay-process';
 
 // ordering: strict — a failed row holds back the later rows of its key (only that key) until it
 // is published or given up; a row whose transaction commits late is not overtaken by a newer row
@@ -20,15 +20,7 @@ before(async () => {
   await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
   await db.query(`INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 9) g`);
   await createTopic(topic, 1);
-  file = writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    ordering: strict
-    models:
-      User:
-        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
-`);
+  file = usersTopicsFile(namespace, undefined, { ordering: 'strict' });
 });
 
 after(async () => {

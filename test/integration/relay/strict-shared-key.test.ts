@@ -4,7 +4,7 @@ import { keyHeads } from '../../../src/domain/strict-order';
 import { OutboxStore } from '../../../src/postgres/outbox-store';
 import { createTestDatabase, insertOutboxRow, relayPoolFor, type TestDatabase } from '../../helpers/database';
 import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { runUntilIdle, writeTopicsFile } from '../../helpers/relay-process';
+import { runUntilIdle, usersTopicsFile } from '../../helpers/relay-process';
 
 // ordering: strict with a partition_key shared by many resources (an account's users): the key's
 // messages appear in outbox order even when its backlog spans more than one batch and several
@@ -21,15 +21,7 @@ before(async () => {
   await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
   await db.query(`INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, ${USERS}) g`);
   await createTopic(topic, 1);
-  file = writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    ordering: strict
-    models:
-      User:
-        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
-`);
+  file = usersTopicsFile(namespace, undefined, { ordering: 'strict' });
 });
 
 after(async () => {
