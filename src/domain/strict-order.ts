@@ -11,7 +11,7 @@ export function strictKey(row: Omit<KeyedRow, 'id'>): string {
 /**
  * Strict ordering publishes a claimed row only when it is its key's head: the first row of its key
  * in `pending`, the topic's rows not yet published or given up, in claim order (outbox-sql
- * strictHeads). So no older row of its key is waiting, whether in this batch, in flight in another
+ * strictPending). So no older row of its key is waiting, whether in this batch, in flight in another
  * batch of any relay, or failed and waiting for its retry: at most one row per key is in flight,
  * and if it fails, no later row of its key has been sent before it. The other claimed rows stay
  * pending for a later claim; so does a claimed row missing from `pending`, which cannot happen

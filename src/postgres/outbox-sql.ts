@@ -75,7 +75,7 @@ export interface OutboxStatements {
   /** lockResources plus the frozen-relay guard (needs sql/004's columns of dionysus_relay_inflight). */
   readonly lockResourcesGuarded: { name: string; text: string };
   /** A strict claim's pending rows up to its newest row, in claim order (see keyHeads in strict-order.ts). */
-  readonly strictHeads: { name: string; text: string };
+  readonly strictPending: { name: string; text: string };
 }
 
 /** Outbox ids are bigint: only such text may be inlined into SQL (markPublishedAndCommit). */
@@ -150,7 +150,7 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark', o
   //   retry_at = infinity, does not). The held keys are found once per claim by walking the
   //   topic's pending rows: strict topics pay for their backlog on every claim.
   // SKIP LOCKED still lets this claim take a later row of a key whose older row another batch is
-  // publishing right now: strictHeads, run next in the same transaction, finds those.
+  // publishing right now: strictPending, run next in the same transaction, finds those.
   const strict = (changeset: string): string => `WITH held AS (
                SELECT DISTINCT ${strictKeyOf('p')} AS key
                  FROM ${table} AS p
@@ -280,8 +280,8 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark', o
                   AND k = ANY($1::text[])) AS held
              FROM (${lockAll}) AS l0`,
     },
-    strictHeads: {
-      name: 'dionysus_relay_strict_heads',
+    strictPending: {
+      name: 'dionysus_relay_strict_pending',
       // Run in a strict claim's transaction, right after the claim: every row of topic $1 not yet
       // published or given up, from the oldest to $2 (at or after the claim's newest row), in the
       // claim's order (the partial index's). The first row of each key in this list is the key's
@@ -292,8 +292,9 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark', o
       // after the claim's: a row published in between is already delivered and not listed. Rows
       // after the claim's newest (a bound rounded up) change no head of a claimed row. The walk
       // covers the rows other batches hold, failed and given-up rows and this claim's own, not the
-      // backlog after them; $2 is a value, not a subquery, so that the planner sees how little of
-      // the gem's created_at index it would need (the whole history) and walks the partial one.
+      // backlog after them. $2 is a value, not a subquery: with it the planner can see that the
+      // gem's created_at index would read the whole history up to $2, and walks the partial one
+      // (with a subquery it took the created_at index; claim-plan checks the plan).
       text: `SELECT p.id, p.resource_class, p.resource_id, p.partition_key
                FROM ${table} AS p
               WHERE p.published_at IS NULL AND p.topic = $1

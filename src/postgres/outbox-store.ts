@@ -98,7 +98,7 @@ export class ClaimedBatch {
 
   /**
    * For a strict claim: the topic's rows not yet published or given up, from the oldest to the
-   * claim's newest, in claim order (outbox-sql strictHeads), for keyHeads in strict-order.ts.
+   * claim's newest, in claim order (outbox-sql strictPending), for keyHeads in strict-order.ts.
    */
   async strictPending(topic: string): Promise<KeyedRow[]> {
     if (this.rows.length === 0) return [];
@@ -108,8 +108,8 @@ export class ClaimedBatch {
     const bound = new Date(Math.floor(newestMs) + 1).toISOString();
     const sentAt = Date.now();
     const result = await this.client.query<{ id: string; resource_class: string; resource_id: string; partition_key: string | null }>({
-      name: this.sql.strictHeads.name,
-      text: this.sql.strictHeads.text,
+      name: this.sql.strictPending.name,
+      text: this.sql.strictPending.text,
       values: [topic, bound],
     });
     this.lastContactAt = Math.max(this.lastContactAt, sentAt);

@@ -80,7 +80,7 @@ for (const [kind, claim] of CLAIMS) {
   });
 }
 
-// A strict batch's list of pending rows up to its newest row (strictHeads) runs in the claim
+// A strict batch's list of pending rows up to its newest row (strictPending) runs in the claim
 // transaction too, on the same history: it must walk the partial index in claim order as well.
 test('the strict heads statement walks the partial publishing index without sorting', async () => {
   const client = await db.pool.connect();
@@ -92,7 +92,7 @@ test('the strict heads statement walks the partial publishing index without sort
       )
     ).rows[0]?.at;
     await client.query(statements.beginClaim);
-    const result = await client.query({ text: `EXPLAIN (FORMAT JSON) ${statements.strictHeads.text}`, values: ['plan_t1', bound] });
+    const result = await client.query({ text: `EXPLAIN (FORMAT JSON) ${statements.strictPending.text}`, values: ['plan_t1', bound] });
     await client.query('ROLLBACK');
     const plan = (result.rows[0] as { 'QUERY PLAN': Array<{ Plan: PlanNode }> })['QUERY PLAN'][0]?.Plan;
     assert.ok(plan);
