@@ -82,7 +82,7 @@ for (const [kind, claim] of CLAIMS) {
 
 // A strict batch's list of pending rows up to its newest row (strictPending) runs in the claim
 // transaction too, on the same history: it must walk the partial index in claim order as well.
-test('the strict heads statement walks the partial publishing index without sorting', async () => {
+test('the strict batch\'s pending-rows statement walks the partial publishing index without sorting', async () => {
   const client = await db.pool.connect();
   try {
     // Bound: the 500th pending row's created_at, as a claim of 500 rows would give it.
