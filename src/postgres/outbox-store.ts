@@ -50,15 +50,7 @@ export class ClaimedBatch {
       await this.commit();
       return;
     }
-    this.done = true;
-    try {
-      await this.client.query(text);
-      this.client.release();
-    } catch (err) {
-      // The transaction is aborted (or the connection gone): destroying the connection rolls it back.
-      this.client.release(err as Error);
-      throw err;
-    }
+    await this.finish(text);
   }
 
   async markFailed(marks: readonly FailureMark[]): Promise<void> {
@@ -154,11 +146,17 @@ export class ClaimedBatch {
   /** Makes the marks durable and releases the row locks. */
   async commit(): Promise<void> {
     if (this.done) return;
+    await this.finish('COMMIT');
+  }
+
+  /** Sends the statement(s) that end the transaction with a COMMIT, then releases the connection. */
+  private async finish(text: string): Promise<void> {
     this.done = true;
     try {
-      await this.client.query('COMMIT');
+      await this.client.query(text);
       this.client.release();
     } catch (err) {
+      // The transaction is aborted (or the connection gone): destroying the connection rolls it back.
       this.client.release(err as Error);
       throw err;
     }
