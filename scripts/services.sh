@@ -421,8 +421,9 @@ kafka_format() {
     [[ "$id" =~ ^[A-Za-z0-9_-]{22}$ ]] || die "unexpected cluster id from StorageTool: '$id'" "$log"
     echo "$id" >"$KAFKA_CLUSTER_ID_FILE"
   fi
+  # --cluster-id=ID, not -t ID: an id beginning with "-" would be read as an option.
   say "kafka: formatting storage $KAFKA_DATA (cluster id $(cat "$KAFKA_CLUSTER_ID_FILE"))"
-  kafka_tool kafka.tools.StorageTool format -t "$(cat "$KAFKA_CLUSTER_ID_FILE")" -c "$KAFKA_PROPS" \
+  kafka_tool kafka.tools.StorageTool format --cluster-id="$(cat "$KAFKA_CLUSTER_ID_FILE")" -c "$KAFKA_PROPS" \
       >>"$log" 2>&1 9>&- \
     || die "kafka storage format failed" "$log"
   [[ -f "$KAFKA_DATA/meta.properties" ]] || die "format finished but $KAFKA_DATA/meta.properties is missing" "$log"

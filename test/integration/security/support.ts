@@ -256,9 +256,11 @@ export async function startSecureKafka(dir: string, pki: TestPki): Promise<Secur
       '',
     ].join('\n'),
   );
+  // A random base64url id starts with '-' once in 64 runs; StorageTool's argument parser then
+  // takes `-t <id>` for two options and refuses. The `--cluster-id=<id>` form is never ambiguous.
   const clusterId = randomBytes(16).toString('base64url');
   await runOrThrow('kafka storage format', 'java', [
-    ...javaArgs(['-Xms64m', '-Xmx256m'], libs), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props,
+    ...javaArgs(['-Xms64m', '-Xmx256m'], libs), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props,
     '--add-scram', `SCRAM-SHA-256=[name=${users['SCRAM-SHA-256'].username},password=${users['SCRAM-SHA-256'].password}]`,
     '--add-scram', `SCRAM-SHA-512=[name=${users['SCRAM-SHA-512'].username},password=${users['SCRAM-SHA-512'].password}]`,
   ]);
