@@ -52,12 +52,12 @@ export interface ScenarioTopic {
 }
 
 /** A fresh Kafka topic (LogAppendTime) and the topics YAML that points the relay at it. */
-export async function newScenarioTopic(ctx: BenchContext, label: string): Promise<ScenarioTopic> {
+export async function newScenarioTopic(ctx: BenchContext, label: string, ordering: 'snapshot' | 'strict' = 'snapshot'): Promise<ScenarioTopic> {
   const namespace = `bench_${ctx.runId}_${label.replace(/[^a-z0-9]/gi, '_')}`;
   const topic = `${namespace}_users`;
   await createBenchTopic(topic, ctx.options.sizes.partitions);
   ctx.createdTopics.push(topic);
-  return { namespace, topic, topicsFile: writeTopicsFile(ctx.workDir, namespace, `topics-${label}.yaml`) };
+  return { namespace, topic, topicsFile: writeTopicsFile(ctx.workDir, namespace, `topics-${label}.yaml`, ordering) };
 }
 
 export function cpuMeter(ctx: BenchContext): CpuMeter {

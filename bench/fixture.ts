@@ -47,7 +47,7 @@ export const USER_SERIALIZER_SQL =
   "json_build_object('account', u.account_id) AS links " +
   'FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.id = ANY($1::bigint[])';
 
-export function writeTopicsFile(dir: string, namespace: string, name = 'topics.yaml'): string {
+export function writeTopicsFile(dir: string, namespace: string, name = 'topics.yaml', ordering: 'snapshot' | 'strict' = 'snapshot'): string {
   const file = join(dir, name);
   writeFileSync(
     file,
@@ -55,6 +55,7 @@ export function writeTopicsFile(dir: string, namespace: string, name = 'topics.y
 topics:
   users:
     genesis_replica: false
+    ordering: ${ordering}
     models:
       User:
         sql: "${USER_SERIALIZER_SQL}"

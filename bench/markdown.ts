@@ -21,7 +21,14 @@ function main(file: string): string {
   out.push('');
   out.push('| scenario | rows/s (spawn→exit) | rows/s (published_at span) | relay CPU s/1k rows | its PG backends CPU s/1k rows | peak RSS MiB | CPU not ours (s) / wall (s) |');
   out.push('|---|---|---|---|---|---|---|');
-  for (const [name, d] of [['drain (1 relay)', s.drain], ['scale-out (2 relays)', s.scaleOut], ['drain under --cpu-prof', s.profiledDrain]] as const) {
+  const drains = [
+    ['drain (1 relay)', s.drain],
+    ['scale-out (2 relays)', s.scaleOut],
+    ['drain of an `ordering: strict` topic, gem indexes only', s.strict?.withoutIndex],
+    ['drain of an `ordering: strict` topic, + strict_retry_index', s.strict?.withIndex],
+    ['drain under --cpu-prof', s.profiledDrain],
+  ] as const;
+  for (const [name, d] of drains) {
     if (!d) continue;
     out.push(`| ${name}, ${d.rows} rows | ${d.rowsPerSecondWall} | ${d.rowsPerSecondSpan} | ${d.relayCpuSecondsPer1000Rows} | ${d.relayPostgresCpuSecondsPer1000Rows} | ${d.relayPeakRssMiB} | ${d.cpu.unattributed} / ${d.cpu.wallSeconds} |`);
   }

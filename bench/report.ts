@@ -4,6 +4,7 @@ import type { ProfileSummary } from './profile-summary';
 import type { KafkaCeilingResult, PostgresCeilingResult } from './scenarios/ceilings';
 import type { DrainResult } from './scenarios/drain';
 import type { LiveResult } from './scenarios/live';
+import type { StrictDrainResult } from './scenarios/strict';
 import { round } from './stats';
 
 /** The JSON written under bench/results/ (one file per run). */
@@ -20,6 +21,8 @@ export interface BenchResult {
   readonly scenarios: {
     readonly drain?: DrainResult;
     readonly scaleOut?: DrainResult;
+    /** ordering: strict, without and with sql/optional/strict_retry_index.sql. */
+    readonly strict?: StrictDrainResult;
     readonly live: readonly LiveResult[];
     readonly ceilingPostgres?: PostgresCeilingResult;
     readonly ceilingKafka?: KafkaCeilingResult;
@@ -97,7 +100,13 @@ export function formatSummary(r: BenchResult): string {
     `history ${r.fixture.historyRows} rows`);
   const rows: string[][] = [['scenario', 'figure', 'value']];
   const s = r.scenarios;
-  for (const [name, d] of [['drain', s.drain], ['scale-out (2 relays)', s.scaleOut]] as const) {
+  const drains = [
+    ['drain', s.drain],
+    ['scale-out (2 relays)', s.scaleOut],
+    ['strict, gem indexes only', s.strict?.withoutIndex],
+    ['strict, + retry-wait index', s.strict?.withIndex],
+  ] as const;
+  for (const [name, d] of drains) {
     if (!d) continue;
     rows.push([name, `${d.rows} rows, spawn→exit`, `${d.rowsPerSecondWall} rows/s (${d.wallSeconds} s)`]);
     rows.push(['', 'published_at span', `${d.rowsPerSecondSpan} rows/s (${d.publishedSpanSeconds} s)`]);

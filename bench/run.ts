@@ -14,6 +14,7 @@ import { computeRatios, formatSummary, judgeTargets, type BenchResult } from './
 import { runKafkaCeiling, runPostgresCeiling } from './scenarios/ceilings';
 import { runDrain } from './scenarios/drain';
 import { runLive } from './scenarios/live';
+import { runStrictDrains } from './scenarios/strict';
 import { runSweep } from './scenarios/sweep';
 
 /**
@@ -110,6 +111,7 @@ async function runScenarios(
   const ceilingPostgres = want('ceiling-pg') ? await runPostgresCeiling(ctx, sizes.drainRows) : undefined;
   const drain = want('drain') ? await runDrain(ctx, { label: 'drain', rows: sizes.drainRows, relays: 1, verify: true }) : undefined;
   const scaleOut = want('scaleout') ? await runDrain(ctx, { label: 'scaleout', rows: sizes.drainRows, relays: 2, verify: true }) : undefined;
+  const strict = want('strict') ? await runStrictDrains(ctx, sizes.drainRows) : undefined;
   const ceilingKafka = want('ceiling-kafka') ? await runKafkaCeiling(ctx, sizes.drainRows) : undefined;
   const live = [];
   if (want('live')) {
@@ -131,6 +133,7 @@ async function runScenarios(
     results: {
       ...(drain ? { drain } : {}),
       ...(scaleOut ? { scaleOut } : {}),
+      ...(strict ? { strict } : {}),
       live,
       ...(ceilingPostgres ? { ceilingPostgres } : {}),
       ...(ceilingKafka ? { ceilingKafka } : {}),

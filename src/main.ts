@@ -1,6 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import type { Pool } from 'pg';
 import type { CliArgs } from './cli/args';
 import { loadSettings, type Settings } from './config/settings';
 import { loadTopicsFile } from './config/topics-file';
@@ -23,6 +24,7 @@ import { fanOut } from './observability/observer-fanout';
 import { OutboxStore } from './postgres/outbox-store';
 import { qualifiedTable } from './postgres/outbox-sql';
 import { NotifyListener } from './postgres/notify-listener';
+import { retryWaitIndexName, strictRetryIndexNote } from './postgres/live-checks';
 import { connectFailureReason, connectionConfig, createPool, redactUrl } from './postgres/pool';
 import { CrashTracker } from './postgres/crash-tracker';
 import { DependencyResolver } from './postgres/dependency-resolver';
@@ -76,6 +78,15 @@ function warnAboutLockSlots(logger: Logger, settings: Settings, { lockSlots }: {
   }
 }
 
+/** Strict topics without the optional retry-wait index pay for their whole backlog on every claim. */
+async function warnAboutStrictBacklogWalk(logger: Logger, settings: Settings, topics: TopicsConfig, pool: Pool): Promise<void> {
+  const strict = topics.topics.filter((t) => t.ordering === 'strict').map((t) => t.name);
+  if (strict.length === 0) return;
+  if ((await retryWaitIndexName(pool, settings.database.schema, settings.database.table)) === undefined) {
+    logger.warn({ topics: strict }, strictRetryIndexNote(strict, undefined));
+  }
+}
+
 /**
  * The composition root of `dionysus-relay run`: builds every component in order, starts them,
  * and waits for a signal (or for idleness with --exit-when-idle). Holds no logic of its own.
@@ -126,6 +137,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
 
   await startDependencies(logger, settings, pool, [loader, dependencies, observers], publisher);
   warnAboutLockSlots(logger, settings, await store.start());
+  await warnAboutStrictBacklogWalk(logger, settings, topics, pool);
   await crashTracker.start();
 
   const databaseProbe = new DatabaseProbe(pool, { intervalMs: settings.health.readinessIntervalMs }, logger);

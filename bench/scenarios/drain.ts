@@ -20,12 +20,15 @@ export interface DrainOptions {
   readonly profileDir?: string | undefined;
   /** Read the topic back and count messages per key (duplicates, message size). */
   readonly verify: boolean;
+  /** The topic's `ordering` (default snapshot). */
+  readonly ordering?: 'snapshot' | 'strict';
 }
 
 export interface DrainResult {
   readonly label: string;
   readonly rows: number;
   readonly relays: number;
+  readonly ordering: 'snapshot' | 'strict';
   readonly env: Readonly<Record<string, string>>;
   /** First spawn to last exit. */
   readonly wallSeconds: number;
@@ -60,11 +63,11 @@ export interface DrainResult {
 
 export async function runDrain(ctx: BenchContext, options: DrainOptions): Promise<DrainResult> {
   await resetOutbox(ctx.pool, ctx.fixture);
-  const scenario = await newScenarioTopic(ctx, options.label);
+  const scenario = await newScenarioTopic(ctx, options.label, options.ordering);
   await insertPending(ctx.pool, scenario.topic, options.rows);
   await ctx.pool.query('CHECKPOINT');
   const env = relayEnv(ctx, options.env);
-  ctx.log(`${options.label}: ${options.rows} pending rows, ${options.relays} relay(s)${describeEnv(options.env)}`);
+  ctx.log(`${options.label}: ${options.rows} pending rows, ${options.relays} relay(s)${options.ordering === 'strict' ? ', ordering: strict' : ''}${describeEnv(options.env)}`);
 
   const meter = cpuMeter(ctx);
   let relayPgCpu = 0;
@@ -111,6 +114,7 @@ export async function runDrain(ctx: BenchContext, options: DrainOptions): Promis
     label: options.label,
     rows: options.rows,
     relays: options.relays,
+    ordering: options.ordering ?? 'snapshot',
     env: options.env ?? {},
     wallSeconds: round(wallSeconds, 2),
     rowsPerSecondWall: Math.round(options.rows / wallSeconds),

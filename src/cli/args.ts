@@ -140,9 +140,14 @@ ${COMMON_HELP}`,
   migrate: `dionysus-relay migrate [options]
 
 Creates dionysus_outboxes (as the gem's migration does) and the relay's bookkeeping table in
-DATABASE_SCHEMA, if missing. Safe to run again; never changes an existing outbox table.
+DATABASE_SCHEMA, if missing. Safe to run again; without --with it never changes an existing
+outbox table.
 
-  --with NAME        also apply sql/optional/NAME.sql (repeatable)
+  --with NAME        also apply sql/optional/NAME.sql (repeatable):
+                       notify_trigger      insert trigger that wakes relays (LISTEN/NOTIFY)
+                       strict_retry_index  index of the rows waiting for a retry, for topics
+                                           with ordering: strict (each claim reads the whole
+                                           backlog without it)
 ${COMMON_HELP}`,
   check: `dionysus-relay check [options]
 

@@ -38,19 +38,15 @@ export async function checkDatabase(
   notes.push(`postgres: ${schema}.${table} has the relay's columns${present.has('changeset') ? ' and changeset' : ' (no changeset column: observers and deleted-dependency lookups need it)'}`);
 
   // The claim needs a partial index on (topic, created_at) WHERE published_at IS NULL, whatever its name.
-  const indexes = await pool.query<{ name: string; def: string }>(
-    `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
-       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-       JOIN pg_namespace n ON n.oid = t.relnamespace
-      WHERE n.nspname = $1 AND t.relname = $2`,
-    [schema, table],
-  );
-  const publishing = indexes.rows.find((r) => /\(topic, created_at\)/.test(r.def) && /WHERE \(published_at IS NULL\)/.test(r.def));
+  const indexes = await tableIndexes(pool, schema, table);
+  const publishing = indexes.find((r) => /\(topic, created_at\)/.test(r.def) && /WHERE \(published_at IS NULL\)/.test(r.def));
   if (publishing === undefined) {
     problems.push(`postgres: ${schema}.${table} has no partial index (topic, created_at) WHERE published_at IS NULL: every claim would scan the published history`);
   } else {
     notes.push(`postgres: publishing index ${publishing.name} present`);
   }
+  const strict = topics.topics.filter((t) => t.ordering === 'strict').map((t) => t.name);
+  if (strict.length > 0) notes.push(`postgres: ${strictRetryIndexNote(strict, findRetryWaitIndex(indexes))}`);
 
   const pending = await pool.query<{ topic: string; resource_class: string; n: string }>(
     `SELECT topic, resource_class, count(*) AS n FROM "${schema}"."${table}" WHERE published_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2`,
@@ -72,6 +68,43 @@ export async function checkDatabase(
     }
   }
   return { problems, notes };
+}
+
+interface IndexDefinition {
+  readonly name: string;
+  readonly def: string;
+}
+
+async function tableIndexes(pool: Pool, schema: string, table: string): Promise<IndexDefinition[]> {
+  const result = await pool.query<IndexDefinition>(
+    `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
+       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+       JOIN pg_namespace n ON n.oid = t.relnamespace
+      WHERE n.nspname = $1 AND t.relname = $2`,
+    [schema, table],
+  );
+  return result.rows;
+}
+
+/**
+ * An index that lets a strict claim find the keys held by rows waiting for a retry without reading
+ * the whole backlog: led by topic, partial on unpublished rows with a retry_at (what
+ * sql/optional/strict_retry_index.sql creates, whatever its name).
+ */
+export function findRetryWaitIndex(indexes: readonly IndexDefinition[]): IndexDefinition | undefined {
+  return indexes.find((r) => /\(topic(, retry_at)?\)/.test(r.def) && /WHERE .*published_at IS NULL.*retry_at IS NOT NULL/.test(r.def));
+}
+
+/** Name of the strict topics' retry-wait index on the outbox table, if it has one. */
+export async function retryWaitIndexName(pool: Pool, schema: string, table: string): Promise<string | undefined> {
+  return findRetryWaitIndex(await tableIndexes(pool, schema, table))?.name;
+}
+
+/** What `check` and `run` say about strict topics and the optional retry-wait index. */
+export function strictRetryIndexNote(strictTopics: readonly string[], index: { name: string } | undefined): string {
+  return index === undefined
+    ? `strict topic(s) ${strictTopics.join(', ')}: without the optional retry-wait index each claim reads the topic's whole backlog to find keys held by failed rows (dionysus-relay migrate --with strict_retry_index adds it)`
+    : `strict topic(s) ${strictTopics.join(', ')}: held keys found through ${index.name}`;
 }
 
 /** Crash tracking and its frozen-relay guard (sql/003, sql/004), and the lock table the batches use. */

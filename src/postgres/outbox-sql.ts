@@ -147,8 +147,11 @@ export function outboxStatements(table: string, onPublish: OnPublish = 'mark', o
   //   transaction's id registered in dionysus_relay_inflight, since a DATABASE_URL may set its own
   //   application_name: a relay whose batch waits long (a broker outage) must not hold the horizon.
   // - a failed row waiting for its retry holds back the later rows of its key (a given-up row,
-  //   retry_at = infinity, does not). The held keys are found once per claim by walking the
-  //   topic's pending rows: strict topics pay for their backlog on every claim.
+  //   retry_at = infinity, does not). The held keys are found once per claim. Without the optional
+  //   index of sql/optional/strict_retry_index.sql that walks every pending row of the topic (no
+  //   index of the gem's has retry_at): strict topics then pay for their backlog on every claim.
+  //   With it, only the rows waiting for a retry are read; its predicate is implied by `held`'s,
+  //   keep it so (claim-plan checks that the planner uses it).
   // SKIP LOCKED still lets this claim take a later row of a key whose older row another batch is
   // publishing right now: strictPending, run next in the same transaction, finds those.
   const strict = (changeset: string): string => `WITH held AS (

@@ -52,6 +52,8 @@ test('the quick benchmark completes and writes a result file with every scenario
   const drains: Array<[string, DrainResult | undefined]> = [
     ['drain', s.drain],
     ['scaleOut', s.scaleOut],
+    ['strict without the optional index', s.strict?.withoutIndex],
+    ['strict with the optional index', s.strict?.withIndex],
   ];
   for (const [name, d] of drains) {
     assert.ok(d, name);
@@ -63,6 +65,7 @@ test('the quick benchmark completes and writes a result file with every scenario
     assert.equal(d.verification?.extraMessages, 0, `${name}: no row published twice`);
   }
   assert.equal(s.scaleOut?.relays, 2);
+  assert.equal(s.strict?.withIndex.ordering, 'strict');
   const live = s.live[0];
   assert.ok(live, 'live scenario ran');
   for (const key of ['p50', 'p95', 'p99', 'max'] as const) assert.equal(typeof live.commitToAckMs[key], 'number', `live ${key}`);

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { migrate } from '../../../src/postgres/migrator';
+import { packageRoot } from '../../../src/package-root';
 import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
 import { createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
 import { baseRelayEnv, cliPath, writeTopicsFile } from '../../helpers/relay-process';
@@ -74,4 +77,15 @@ test('each problem gets its own line', async () => {
   assert.match(r.out, /pending row\(s\) of topic someone_elses_topic, which this configuration does not name/);
   assert.ok(problems.some((l) => /models\.AuditLog: the serializer scans audit_logs sequentially/.test(l)), r.out);
   assert.match(r.out, /check failed: 5 problem\(s\)/);
+});
+
+// A strict topic without the optional retry-wait index is told the cost and the command; with it,
+// the index is named. (Runs last: it adds the index to this file's schema.)
+test('strict topics: check says whether the optional retry-wait index exists', async () => {
+  const strict = GOOD.replace('    partition_key: id\n', '    partition_key: id\n    ordering: strict\n');
+  const without = check(strict);
+  assert.match(without.out, new RegExp(`strict topic\\(s\\) ${usersTopic}: without the optional retry-wait index .*migrate --with strict_retry_index`), without.out);
+  await migrate(db.pool, join(packageRoot(), 'sql'), ['strict_retry_index']);
+  const withIndex = check(strict);
+  assert.match(withIndex.out, new RegExp(`strict topic\\(s\\) ${usersTopic}: held keys found through dionysus_relay_retry_waiting_idx`), withIndex.out);
 });

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { join } from 'node:path';
+import { migrate } from '../../../src/postgres/migrator';
 import { beginAndClaimText, outboxStatements } from '../../../src/postgres/outbox-sql';
+import { packageRoot } from '../../../src/package-root';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database';
 
 // The claim must walk the partial publishing index and stop after the batch, however large the
@@ -126,5 +129,48 @@ test('the claim transaction plans every claim with its values, whatever the sess
   } finally {
     await client.query('RESET plan_cache_mode');
     client.release();
+  }
+});
+
+// Without an index on retry_at, the strict claim's held-keys check reads every pending row of the
+// topic on every claim. sql/optional/strict_retry_index.sql adds a partial index on the rows that
+// wait for a retry; the planner must use it (its predicate has to stay implied by the check's), and
+// the claim must still skip the keys those rows hold. Runs last: it changes the shared table.
+test('with the optional strict_retry_index, the strict claim finds held keys through it and still skips them', async () => {
+  const result = await migrate(db.pool, join(packageRoot(), 'sql'), ['strict_retry_index']);
+  assert.deepEqual(result.applied, ['optional/strict_retry_index']);
+  // Ten backlog rows of plan_t1 failed and wait for their retry: their keys are held.
+  const failed = await db.query<{ resource_id: string }>(
+    `UPDATE dionysus_outboxes SET retry_at = now() AT TIME ZONE 'UTC' + interval '1 hour', attempts = 1
+      WHERE id IN (SELECT id FROM dionysus_outboxes WHERE topic = 'plan_t1' AND published_at IS NULL ORDER BY created_at, id LIMIT 10)
+      RETURNING resource_id`,
+  );
+  assert.equal(failed.length, 10);
+  // The next rows of two held keys: a strict claim must leave them.
+  await db.query(
+    `INSERT INTO dionysus_outboxes (resource_class, resource_id, event_name, topic, created_at, updated_at)
+     SELECT 'User', r, 'user_updated', 'plan_t1', now() AT TIME ZONE 'UTC' - interval '1 day', now() FROM unnest($1::text[]) AS r`,
+    [failed.slice(0, 2).map((r) => r.resource_id)],
+  );
+  await db.query('ANALYZE dionysus_outboxes');
+  for (const [kind, claim] of [['strict', statements.claims.strict], ['strict (horizon by relay xids)', withRelayXids.strict]] as const) {
+    const client = await db.pool.connect();
+    try {
+      const sent = beginAndClaimText(statements.beginClaim, claim, { topic: 'plan_t1', delayMs: 0, limit: 6000, changesetValues: [] });
+      await client.query(statements.beginClaim);
+      const explained = await client.query(`EXPLAIN (FORMAT JSON) ${sent.slice(statements.beginClaim.length + 2)}`);
+      const claimed = await client.query<{ resource_id: string }>(sent.slice(statements.beginClaim.length + 2));
+      await client.query('ROLLBACK');
+      const plan = (explained.rows[0] as { 'QUERY PLAN': Array<{ Plan: PlanNode }> })['QUERY PLAN'][0]?.Plan;
+      assert.ok(plan);
+      const indexes = nodes(plan).filter((n) => n['Index Name'] !== undefined).map((n) => `${n['Node Type']} ${n['Index Name']}`);
+      assert.ok(indexes.includes('Index Scan dionysus_relay_retry_waiting_idx'), `${kind}: held keys through the optional index: ${indexes.join(', ')}`);
+      assert.ok(indexes.includes('Index Scan index_dionysus_outboxes_publishing_idx'), `${kind}: claim through the publishing index: ${indexes.join(', ')}`);
+      const claimedIds = new Set(claimed.rows.map((r) => r.resource_id));
+      assert.equal(claimed.rows.length, 5000 - 10, `${kind}: every pending row but the held keys' (the 10 failed and the 2 newer)`);
+      for (const { resource_id } of failed) assert.ok(!claimedIds.has(resource_id), `${kind}: held key User:${resource_id} not claimed`);
+    } finally {
+      client.release();
+    }
   }
 });
