@@ -40,7 +40,7 @@ export async function createFixture(options: FaultSuiteOptions): Promise<Fixture
   const db = await createTestDatabase('faults');
   // The suite restarts PostgreSQL: a connection of this pool then dies, which must not crash us.
   survivePostgresRestarts(db.pool);
-  await migrateNotifyTrigger(db.schema);
+  await migrateOptional(db.schema);
   const namespace = uniqueNamespace('faults');
   const topicOf = new Map(MODELS.map((m) => [m.model, `${namespace}_${m.topicKey}`]));
   await db.query(`CREATE TABLE write_log (
@@ -96,11 +96,15 @@ function topicsYaml(namespace: string): string {
   return `namespace: ${namespace}\ntopics:\n${topics.join('\n')}\n`;
 }
 
-/** The optional insert trigger, so the relays' LISTEN connections are exercised by the restarts too. */
-async function migrateNotifyTrigger(schema: string): Promise<void> {
+/**
+ * The optional migrations: the insert trigger, so the relays' LISTEN connections are exercised by
+ * the restarts too, and the strict topics' retry-wait index, as README recommends for them (the
+ * integration tests of strict ordering run without it).
+ */
+async function migrateOptional(schema: string): Promise<void> {
   const pool = relayPoolFor(schema);
   try {
-    await migrate(pool, join(packageRoot(), 'sql'), ['notify_trigger']);
+    await migrate(pool, join(packageRoot(), 'sql'), ['notify_trigger', 'strict_retry_index']);
   } finally {
     await pool.end();
   }
