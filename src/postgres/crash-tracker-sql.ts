@@ -43,6 +43,17 @@ export const crashTrackerSql = {
            SELECT (SELECT id FROM entry) AS id,
                   coalesce((SELECT array_agg(row_id) FROM dionysus_relay_suspects WHERE row_id = ANY($2::bigint[])), '{}') AS suspects`,
   },
+  // With sql/004, when the batch's resources are known before it loads anything (every row publishes
+  // only itself): the entry and its resource keys in one statement, sent while the claim connection
+  // takes the resources' locks. The keys need only be written before anything is sent (see
+  // lockResourcesGuarded in outbox-sql.ts); the caller awaits both before loading.
+  beginWithKeys: {
+    name: 'dionysus_relay_inflight_begin_keys',
+    text: `WITH entry AS (INSERT INTO dionysus_relay_inflight (instance, row_ids, claim_xid, resource_keys)
+                          SELECT $1, $2::bigint[], $3::bigint, $4::text[] FROM ${NO_FLUSH_WAIT} RETURNING id)
+           SELECT (SELECT id FROM entry) AS id,
+                  coalesce((SELECT array_agg(row_id) FROM dionysus_relay_suspects WHERE row_id = ANY($2::bigint[])), '{}') AS suspects`,
+  },
   // Autocommit, after the batch holds its resource locks and before it sends anything: the keys a
   // frozen relay may still publish (see lockResourcesGuarded in outbox-sql.ts).
   registerKeys: {
@@ -51,6 +62,11 @@ export const crashTrackerSql = {
   },
   // A suspect isolated from its batch: only its id stays registered as in flight.
   narrow: { name: 'dionysus_relay_inflight_narrow', text: `UPDATE dionysus_relay_inflight SET row_ids = $2::bigint[] WHERE id = $1` },
+  // The same when the batch's resource keys were registered with its entry: the suspect's only.
+  narrowWithKeys: {
+    name: 'dionysus_relay_inflight_narrow_keys',
+    text: `UPDATE dionysus_relay_inflight SET row_ids = $2::bigint[], resource_keys = $3::text[] WHERE id = $1`,
+  },
   end: { name: 'dionysus_relay_inflight_end', text: `DELETE FROM dionysus_relay_inflight USING ${NO_FLUSH_WAIT} WHERE id = ANY($1::bigint[])` },
   // This instance's entries of no batch in progress ($2: those in progress): left by a failed
   // deletion; while this instance lives they would hold resources back from other relays. Entries

@@ -142,24 +142,32 @@ export class CrashTracker {
     }
   }
 
-  async begin(rowIds: readonly string[], claimXid: string | undefined): Promise<TrackedBatch | undefined> {
+  /**
+   * Registers the batch's rows as in flight and returns the suspects among them. With `keys` (the
+   * resources the batch will lock, when they are known this early) they are registered in the same
+   * statement, and registerKeys is not needed.
+   */
+  async begin(rowIds: readonly string[], claimXid: string | undefined, keys?: readonly string[]): Promise<TrackedBatch | undefined> {
     if (!this.enabled) return undefined;
     if (this.uncleared.size > 0) await this.clearEntries([]);
-    const statement = this.guard ? crashTrackerSql.beginWithXid : crashTrackerSql.begin;
-    const result = await this.pool.query<{ id: string; suspects: string[] }>({
-      name: statement.name,
-      text: statement.text,
-      values: this.guard ? [this.instance, rowIds, claimXid ?? null] : [this.instance, rowIds],
-    });
+    const withKeys = this.guard && keys !== undefined;
+    const statement = withKeys ? crashTrackerSql.beginWithKeys : this.guard ? crashTrackerSql.beginWithXid : crashTrackerSql.begin;
+    const values = withKeys ? [this.instance, rowIds, claimXid ?? null, keys] : this.guard ? [this.instance, rowIds, claimXid ?? null] : [this.instance, rowIds];
+    const result = await this.pool.query<{ id: string; suspects: string[] }>({ name: statement.name, text: statement.text, values });
     const row = result.rows[0];
     if (row === undefined) return undefined;
     this.inProgress.add(String(row.id));
     return { entryId: String(row.id), suspects: new Set(row.suspects.map(String)) };
   }
 
-  /** Re-registers the batch as only `rowIds` (a suspect isolated from its batch). */
-  async narrow(batch: TrackedBatch, rowIds: readonly string[]): Promise<void> {
-    await this.pool.query({ name: crashTrackerSql.narrow.name, text: crashTrackerSql.narrow.text, values: [batch.entryId, rowIds] });
+  /**
+   * Re-registers the batch as only `rowIds` (a suspect isolated from its batch), and as holding
+   * only `keys` when its keys were registered with its entry.
+   */
+  async narrow(batch: TrackedBatch, rowIds: readonly string[], keys?: readonly string[]): Promise<void> {
+    const statement = this.guard && keys !== undefined ? crashTrackerSql.narrowWithKeys : crashTrackerSql.narrow;
+    const values = statement === crashTrackerSql.narrowWithKeys ? [batch.entryId, rowIds, keys] : [batch.entryId, rowIds];
+    await this.pool.query({ name: statement.name, text: statement.text, values });
   }
 
   /**

@@ -21,10 +21,16 @@ export async function loadAndPlan(
   work: RowWork[],
   batch: ClaimedBatch,
   tracked: TrackedBatch | undefined,
+  /** The outcome of the resource locks when the caller took them with the registration (ownTargetsOnly). */
+  locked?: LockOutcome,
 ): Promise<void> {
-  if (topic.name === OBSERVER_TOPIC) await resolveObserverTargets(deps, work, batch);
-  else await resolveTargets(deps, topic, work);
-  await lockTargets(deps, work, batch, tracked);
+  if (locked !== undefined) {
+    applyLocks(deps, work, locked);
+  } else {
+    if (topic.name === OBSERVER_TOPIC) await resolveObserverTargets(deps, work, batch);
+    else await resolveTargets(deps, topic, work);
+    await lockTargets(deps, work, batch, tracked);
+  }
   const groups = new Map<string, { topic: TopicConfig; model: string; ids: Set<string> }>();
   for (const w of work) {
     for (const t of w.targets) {
@@ -51,16 +57,48 @@ export async function loadAndPlan(
 
 const resourceKey = (t: PublishTarget): string => `${t.topic.name}:${t.model}:${t.resourceId}`;
 
+export type LockOutcome = Awaited<ReturnType<ClaimedBatch['lockResources']>>;
+
+/**
+ * When every row of a regular topic publishes only its own resource (no dependency, no observer,
+ * no unknown model), its targets are known without a query: fills them and returns true, so the
+ * caller can take the resource locks while it registers the batch (see runBatch). Otherwise
+ * changes nothing and returns false.
+ */
+export function resolveOwnTargets(topic: TopicConfig, work: readonly RowWork[]): boolean {
+  if (topic.name === OBSERVER_TOPIC) return false;
+  if (work.some((w) => w.coalescedInto === undefined && !topic.models.has(w.row.resourceClass))) return false;
+  for (const w of work) if (w.coalescedInto === undefined) w.targets = [ownTarget(w.row, topic)];
+  return true;
+}
+
+/** The resource keys of the rows' targets, as the advisory locks and the in-flight entry name them. */
+export function targetKeys(work: readonly RowWork[]): string[] {
+  return work.flatMap((w) => w.targets.map(resourceKey));
+}
+
+/** The instance id that turns the frozen-relay guard on in lockResources, when crash tracking has it. */
+export function guardInstance(deps: BatchDeps): string | undefined {
+  return deps.crashTracker.guarding ? deps.crashTracker.instance : undefined;
+}
+
 /**
  * Takes the batch's resource locks and registers them with its in-flight entry (both before
- * anything is read or sent). Rows with a resource that another batch is publishing right now, or
- * that a frozen relay may still publish, are left pending (RESOURCE_HELD, not counted as an
- * attempt) for a later claim: see lockResources and lockResourcesGuarded in outbox-sql.ts.
+ * anything is read or sent), then applyLocks.
  */
 async function lockTargets(deps: BatchDeps, work: RowWork[], batch: ClaimedBatch, tracked: TrackedBatch | undefined): Promise<void> {
-  const keys = work.flatMap((w) => w.targets.map(resourceKey));
-  const guard = tracked !== undefined && deps.crashTracker.guarding ? deps.crashTracker.instance : undefined;
-  const [{ busy, held }] = await Promise.all([batch.lockResources(keys, guard), deps.crashTracker.registerKeys(tracked, keys)]);
+  const keys = targetKeys(work);
+  const guard = tracked !== undefined ? guardInstance(deps) : undefined;
+  const [locked] = await Promise.all([batch.lockResources(keys, guard), deps.crashTracker.registerKeys(tracked, keys)]);
+  applyLocks(deps, work, locked);
+}
+
+/**
+ * Rows with a resource that another batch is publishing right now, or that a frozen relay may
+ * still publish, are left pending (RESOURCE_HELD, not counted as an attempt) for a later claim:
+ * see lockResources and lockResourcesGuarded in outbox-sql.ts.
+ */
+function applyLocks(deps: BatchDeps, work: RowWork[], { busy, held }: LockOutcome): void {
   if (busy.size === 0 && held.size === 0) return;
   for (const w of work) {
     const target = w.targets.find((t) => busy.has(resourceKey(t)) || held.has(resourceKey(t)));

@@ -5,9 +5,10 @@ import { keyHeads } from '../domain/strict-order';
 import { decideRetry } from '../domain/retry-schedule';
 import { RelayError, errorMessage } from '../errors';
 import type { DeliveryOutcome } from '../kafka/publisher';
+import type { ClaimedRow } from '../domain/outbox-row';
 import type { TrackedBatch } from '../postgres/crash-tracker';
 import type { ClaimedBatch, FailureMark } from '../postgres/outbox-store';
-import { loadAndPlan } from './batch-planning';
+import { guardInstance, loadAndPlan, resolveOwnTargets, targetKeys, type LockOutcome } from './batch-planning';
 import type { BatchDeps, RowWork } from './batch-work';
 import { safely, type BatchPhase, type RelayObserver } from './relay-observer';
 
@@ -66,31 +67,34 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig, onClaimed: (
     // A strict topic works only on its keys' heads; the other claimed rows are left alone, so they
     // are not registered as in flight either (a crash must not count against them).
     let rows = topic.ordering === 'strict' ? keyHeads(batch.rows, await batch.strictPending(topic.name)) : batch.rows;
-    tracked = await deps.crashTracker.begin(
-      rows.map((r) => r.id),
-      batch.claimXid,
-    );
+    let work = workOn(topic, rows);
+    // Registration before anything is loaded, so that a row crashing this process is counted. When
+    // every row publishes only itself, its resources are known already: the resource locks are
+    // taken on the claim connection while the registration (with the keys) is written, one round
+    // trip instead of two. Otherwise the locks come after the targets are resolved (loadAndPlan).
+    let locked: LockOutcome | undefined;
+    const ids = rows.map((r) => r.id);
+    if (resolveOwnTargets(topic, work)) {
+      const keys = targetKeys(work);
+      [tracked, locked] = await Promise.all([deps.crashTracker.begin(ids, batch.claimXid, keys), batch.lockResources(keys, guardInstance(deps))]);
+    } else {
+      tracked = await deps.crashTracker.begin(ids, batch.claimXid);
+    }
     const suspect = tracked === undefined ? undefined : rows.find((r) => tracked?.suspects.has(r.id));
     if (tracked !== undefined && suspect !== undefined) {
       // A row that was in flight when a relay died is published alone, so that if it kills this
       // process too, only its own crash count grows. The other rows stay pending (locks released
       // at commit, nothing marked) for the next batch.
       rows = [suspect];
-      await deps.crashTracker.narrow(tracked, [suspect.id]);
+      work = workOn(topic, rows);
+      if (locked !== undefined) resolveOwnTargets(topic, work);
+      await deps.crashTracker.narrow(tracked, [suspect.id], locked === undefined ? undefined : targetKeys(work));
       deps.logger.warn({ row: suspect.id, topic: topic.name, resource: `${suspect.resourceClass}:${suspect.resourceId}` }, 'publishing a crash suspect alone');
-    }
-    const work = rows.map((row): RowWork => ({ row, targets: [], coalescedInto: undefined, messages: [], error: undefined, first: 0 }));
-    if (topic.coalesce) {
-      // Over `rows`, the rows worked on (a crash suspect alone, or every row): indexes into `work`.
-      coalesceRows(rows).forEach((representative, i) => {
-        const w = work[i] as RowWork;
-        if (representative !== i) w.coalescedInto = work[representative];
-      });
     }
     // No process-wide lock around load → enqueue: a resource's advisory lock, held from before its
     // state is read until the marks commit (after delivery), already keeps every other batch, of
     // this process or another, from reading and sending it in between. So batches load at once.
-    await loadAndPlan(deps, topic, work, batch, tracked);
+    await loadAndPlan(deps, topic, work, batch, tracked, locked);
     timer('load');
     if (batch.sessionMayBeLost(deps.idleInTransactionTimeoutMs)) {
       throw new RelayError('POSTGRES_UNAVAILABLE', 'the claim session was silent past idle_in_transaction_session_timeout (process frozen?): batch abandoned before sending', {
@@ -122,6 +126,19 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig, onClaimed: (
     // failed deletion is retried with the next batch's).
     void deps.crashTracker.end(tracked, publishedSuspects);
   }
+}
+
+/** The rows worked on, with duplicate coalescing applied when the topic asks for it. */
+function workOn(topic: TopicConfig, rows: readonly ClaimedRow[]): RowWork[] {
+  const work = rows.map((row): RowWork => ({ row, targets: [], coalescedInto: undefined, messages: [], error: undefined, first: 0 }));
+  if (topic.coalesce) {
+    // Over `rows`, the rows worked on (a crash suspect alone, or every row): indexes into `work`.
+    coalesceRows(rows).forEach((representative, i) => {
+      const w = work[i] as RowWork;
+      if (representative !== i) w.coalescedInto = work[representative];
+    });
+  }
+  return work;
 }
 
 /**

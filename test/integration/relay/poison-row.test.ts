@@ -30,8 +30,17 @@ after(async () => {
 
 const env = (): Record<string, string> => ({ ...db.relayEnv(), RELAY_POISON_MAX_CRASHES: '2', DATABASE_STATEMENT_TIMEOUT_MS: '600000' });
 
-/** Runs a relay until its serializer hangs on user 13, then kills it the hard way. */
-async function crashOnWedge(): Promise<void> {
+type InFlightEntry = {
+  readonly row_ids: string[];
+  readonly resource_keys: string[];
+};
+
+/**
+ * Runs a relay until its serializer hangs on user 13, then kills it the hard way. Returns the
+ * in-flight entries that named user 13 while it hung: what the next relay counts as the crash, and
+ * what the frozen-relay guard would hold back.
+ */
+async function crashOnWedge(): Promise<InFlightEntry[]> {
   const relay = startRelay(['run', '--topics', file], env());
   await relay.waitForLog('relay running');
   const deadline = Date.now() + 60_000;
@@ -43,16 +52,31 @@ async function crashOnWedge(): Promise<void> {
     if (Date.now() > deadline || relay.child.exitCode !== null) throw new Error(`the relay never wedged:\n${relay.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  const entries = await db.query<InFlightEntry>(
+    `SELECT row_ids::text[] AS row_ids, resource_keys FROM dionysus_relay_inflight WHERE $1 = ANY(resource_keys)`,
+    [`${topic}:User:13`],
+  );
   relay.kill('SIGKILL');
   await relay.exited;
   // The wedged query would outlive the process until statement_timeout; end it as a crash would.
   // (pg_terminate_backend with a timeout waits until the backend is gone.)
   await db.query(`SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()`);
+  return entries;
 }
 
 test('a row that keeps wedging the relay is set aside as POISON_ROW; the others publish', async () => {
-  await crashOnWedge(); // crash 1: the whole batch was in flight
-  await crashOnWedge(); // crash 2: user 13 alone (suspects are published one at a time)
+  const [row13] = await db.query<{ id: string }>(`SELECT id::text FROM dionysus_outboxes WHERE resource_id = '13'`);
+  const key13 = `${topic}:User:13`;
+  // Crash 1: the whole batch was in flight, registered with its rows and their resources before
+  // anything was loaded.
+  const first = await crashOnWedge();
+  assert.equal(first.length, 1, 'one in-flight entry names user 13');
+  assert.ok(first[0]?.row_ids.includes(String(row13?.id)));
+  assert.equal(first[0]?.resource_keys.length, first[0]?.row_ids.length, 'one resource per row');
+  // Crash 2: user 13 alone (suspects are published one at a time): the entry was narrowed to its
+  // row and its resource, so neither the crash count nor the guard touches the rows left pending.
+  const second = await crashOnWedge();
+  assert.deepEqual(second, [{ row_ids: [String(row13?.id)], resource_keys: [key13] }]);
   const last = await runUntilIdle(file, env());
   assert.equal(last.code, 0, last.output);
   assert.match(last.output, /set aside as POISON_ROW/);
