@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Pool } from 'pg';
 import { packageRoot } from '../src/package-root';
 
@@ -65,18 +65,23 @@ function kafkaVersion(): string {
   return /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1] ?? 'unknown';
 }
 
-/** The commit the relay was built from, and whether src/ had uncommitted changes. */
+/**
+ * The commit the relay under test was built from, and whether src/ had uncommitted changes: of the
+ * checkout that holds `cli` when one is given (a candidate build in another worktree), otherwise
+ * of this one.
+ */
 export function relayRevision(cli: string | undefined): { commit: string; srcDirty: boolean; cli: string } {
+  const cwd = cli === undefined ? packageRoot() : dirname(resolve(cli));
   const git = (...args: string[]): string => {
     try {
-      return execFileSync('git', args, { cwd: packageRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     } catch {
       return '';
     }
   };
   return {
     commit: git('rev-parse', '--short', 'HEAD') || 'unknown',
-    srcDirty: git('status', '--porcelain', '--', 'src') !== '',
+    srcDirty: git('status', '--porcelain', '--', ':/src') !== '',
     cli: cli ?? 'build/src/cli/bin.js (copied when the run started)',
   };
 }
