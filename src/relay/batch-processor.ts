@@ -66,31 +66,8 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig, onClaimed: (
   try {
     // A strict topic works only on its keys' heads; the other claimed rows are left alone, so they
     // are not registered as in flight either (a crash must not count against them).
-    let rows = topic.ordering === 'strict' ? keyHeads(batch.rows, await batch.strictPending(topic.name)) : batch.rows;
-    let work = workOn(topic, rows);
-    // Registration before anything is loaded, so that a row crashing this process is counted. When
-    // every row publishes only itself, its resources are known already: the resource locks are
-    // taken on the claim connection while the registration (with the keys) is written, one round
-    // trip instead of two. Otherwise the locks come after the targets are resolved (loadAndPlan).
-    let locked: LockOutcome | undefined;
-    const ids = rows.map((r) => r.id);
-    if (resolveOwnTargets(topic, work)) {
-      const keys = targetKeys(work);
-      [tracked, locked] = await Promise.all([deps.crashTracker.begin(ids, batch.claimXid, keys), batch.lockResources(keys, guardInstance(deps))]);
-    } else {
-      tracked = await deps.crashTracker.begin(ids, batch.claimXid);
-    }
-    const suspect = tracked === undefined ? undefined : rows.find((r) => tracked?.suspects.has(r.id));
-    if (tracked !== undefined && suspect !== undefined) {
-      // A row that was in flight when a relay died is published alone, so that if it kills this
-      // process too, only its own crash count grows. The other rows stay pending (locks released
-      // at commit, nothing marked) for the next batch.
-      rows = [suspect];
-      work = workOn(topic, rows);
-      if (locked !== undefined) resolveOwnTargets(topic, work);
-      await deps.crashTracker.narrow(tracked, [suspect.id], locked === undefined ? undefined : targetKeys(work));
-      deps.logger.warn({ row: suspect.id, topic: topic.name, resource: `${suspect.resourceClass}:${suspect.resourceId}` }, 'publishing a crash suspect alone');
-    }
+    const rows = topic.ordering === 'strict' ? keyHeads(batch.rows, await batch.strictPending(topic.name)) : batch.rows;
+    const { work, locked } = await register(deps, topic, batch, rows, (entry) => (tracked = entry));
     // No process-wide lock around load → enqueue: a resource's advisory lock, held from before its
     // state is read until the marks commit (after delivery), already keeps every other batch, of
     // this process or another, from reading and sending it in between. So batches load at once.
@@ -126,6 +103,55 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig, onClaimed: (
     // failed deletion is retried with the next batch's).
     void deps.crashTracker.end(tracked, publishedSuspects);
   }
+}
+
+interface RegisteredWork {
+  /** The rows worked on: every row, or a crash suspect alone. */
+  readonly work: RowWork[];
+  /** The resource locks' outcome when they were taken with the registration. */
+  readonly locked: LockOutcome | undefined;
+}
+
+/**
+ * Registers the rows as in flight before anything is loaded, so that a row crashing this process
+ * is counted. When every row publishes only itself, its resources are known already: the resource
+ * locks are taken on the claim connection while the registration (with the keys) is written, one
+ * round trip instead of two. Otherwise the locks come after the targets are resolved (loadAndPlan).
+ * `onTracked` gets the entry as soon as it exists, even when the locks then fail: the caller must
+ * end it, or the frozen-relay guard of other relays would hold its resources while this one lives.
+ */
+async function register(
+  deps: BatchDeps,
+  topic: TopicConfig,
+  batch: ClaimedBatch,
+  rows: readonly ClaimedRow[],
+  onTracked: (tracked: TrackedBatch | undefined) => void,
+): Promise<RegisteredWork> {
+  let work = workOn(topic, rows);
+  let locked: LockOutcome | undefined;
+  let tracked: TrackedBatch | undefined;
+  const ids = rows.map((r) => r.id);
+  if (resolveOwnTargets(topic, work)) {
+    const keys = targetKeys(work);
+    const [entry, locks] = await Promise.allSettled([deps.crashTracker.begin(ids, batch.claimXid, keys), batch.lockResources(keys, guardInstance(deps))]);
+    if (entry.status === 'fulfilled') onTracked((tracked = entry.value));
+    if (entry.status === 'rejected') throw entry.reason;
+    if (locks.status === 'rejected') throw locks.reason;
+    locked = locks.value;
+  } else {
+    onTracked((tracked = await deps.crashTracker.begin(ids, batch.claimXid)));
+  }
+  const suspect = tracked === undefined ? undefined : rows.find((r) => tracked?.suspects.has(r.id));
+  if (tracked !== undefined && suspect !== undefined) {
+    // A row that was in flight when a relay died is published alone, so that if it kills this
+    // process too, only its own crash count grows. The other rows stay pending (locks released
+    // at commit, nothing marked) for the next batch.
+    work = workOn(topic, [suspect]);
+    if (locked !== undefined) resolveOwnTargets(topic, work);
+    await deps.crashTracker.narrow(tracked, [suspect.id], locked === undefined ? undefined : targetKeys(work));
+    deps.logger.warn({ row: suspect.id, topic: topic.name, resource: `${suspect.resourceClass}:${suspect.resourceId}` }, 'publishing a crash suspect alone');
+  }
+  return { work, locked };
 }
 
 /** The rows worked on, with duplicate coalescing applied when the topic asks for it. */
