@@ -21,7 +21,7 @@ export async function loadAndPlan(
   work: RowWork[],
   batch: ClaimedBatch,
   tracked: TrackedBatch | undefined,
-  /** The outcome of the resource locks when the caller took them with the registration (ownTargetsOnly). */
+  /** The outcome of the resource locks when the caller took them with the registration (see resolveOwnTargets). */
   locked?: LockOutcome,
 ): Promise<void> {
   if (locked !== undefined) {
