@@ -46,7 +46,10 @@ async function crashOnWedge(): Promise<InFlightEntry[]> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const [wedged] = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()`,
+      // Every serializer query has pg_sleep(600) in its text, and a batch of other users runs it for
+      // a few milliseconds: only one still running after 2 s is the one wedged on user 13.
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE state = 'active' AND query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid() AND clock_timestamp() - query_start > interval '2 seconds'`,
     );
     if ((wedged?.n ?? 0) > 0) break;
     if (Date.now() > deadline || relay.child.exitCode !== null) throw new Error(`the relay never wedged:\n${relay.output()}`);
