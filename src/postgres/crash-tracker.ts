@@ -150,9 +150,11 @@ export class CrashTracker {
   async begin(rowIds: readonly string[], claimXid: string | undefined, keys?: readonly string[]): Promise<TrackedBatch | undefined> {
     if (!this.enabled) return undefined;
     if (this.uncleared.size > 0) await this.clearEntries([]);
-    const withKeys = this.guard && keys !== undefined;
-    const statement = withKeys ? crashTrackerSql.beginWithKeys : this.guard ? crashTrackerSql.beginWithXid : crashTrackerSql.begin;
-    const values = withKeys ? [this.instance, rowIds, claimXid ?? null, keys] : this.guard ? [this.instance, rowIds, claimXid ?? null] : [this.instance, rowIds];
+    const [statement, values] = !this.guard
+      ? [crashTrackerSql.begin, [this.instance, rowIds]]
+      : keys === undefined
+        ? [crashTrackerSql.beginWithXid, [this.instance, rowIds, claimXid ?? null]]
+        : [crashTrackerSql.beginWithKeys, [this.instance, rowIds, claimXid ?? null, keys]];
     const result = await this.pool.query<{ id: string; suspects: string[] }>({ name: statement.name, text: statement.text, values });
     const row = result.rows[0];
     if (row === undefined) return undefined;
@@ -165,8 +167,8 @@ export class CrashTracker {
    * only `keys` when its keys were registered with its entry.
    */
   async narrow(batch: TrackedBatch, rowIds: readonly string[], keys?: readonly string[]): Promise<void> {
-    const statement = this.guard && keys !== undefined ? crashTrackerSql.narrowWithKeys : crashTrackerSql.narrow;
-    const values = statement === crashTrackerSql.narrowWithKeys ? [batch.entryId, rowIds, keys] : [batch.entryId, rowIds];
+    const [statement, values] =
+      this.guard && keys !== undefined ? [crashTrackerSql.narrowWithKeys, [batch.entryId, rowIds, keys]] : [crashTrackerSql.narrow, [batch.entryId, rowIds]];
     await this.pool.query({ name: statement.name, text: statement.text, values });
   }
 
