@@ -10,8 +10,12 @@
 # Environment:
 #   DIONYSUS_SERVICES_DIR  state (data, logs, pid files)   default /var/tmp/dionysus-relay
 #   DIONYSUS_CACHE_DIR     Kafka jar cache, reused          default $HOME/.cache/dionysus-relay
+#   DIONYSUS_PG_PORT       PostgreSQL port                  default 5432
+#   DIONYSUS_KAFKA_PORT    Kafka bootstrap port             default 9092 (controller: this + 1)
+# A second pair (another state dir and other ports) runs beside the first, for example to run
+# the fault suite, which stops and restarts its services, without disturbing other test runs.
 #
-# Endpoints:
+# Endpoints (default ports):
 #   postgres://dionysus:dionysus@127.0.0.1:5432/dionysus_relay
 #   Kafka bootstrap 127.0.0.1:9092 (controller 127.0.0.1:9093)
 set -euo pipefail
@@ -25,7 +29,7 @@ LOG_DIR="$STATE_DIR/logs"
 PG_VERSION=15
 PG_BIN="/usr/lib/postgresql/$PG_VERSION/bin"
 PG_HOST=127.0.0.1
-PG_PORT=5432
+PG_PORT="${DIONYSUS_PG_PORT:-5432}"
 PG_USER=dionysus
 PG_PASSWORD=dionysus
 PG_DB=dionysus_relay
@@ -37,8 +41,8 @@ PG_LOG="$LOG_DIR/postgres.log"
 PG_START_TIMEOUT=60
 
 KAFKA_HOST=127.0.0.1
-KAFKA_PORT=9092
-KAFKA_CONTROLLER_PORT=9093
+KAFKA_PORT="${DIONYSUS_KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
 KAFKA_SRC_DIR="$ROOT_DIR/services/kafka"
 KAFKA_POM="$KAFKA_SRC_DIR/pom.xml"
 KAFKA_LOG4J="$KAFKA_SRC_DIR/log4j2.xml"
@@ -157,7 +161,7 @@ pg_ours_pid() {
   head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null || true
 }
 
-# Does anything on 127.0.0.1:5432 accept our URL?
+# Does anything on $PG_HOST:$PG_PORT accept our URL?
 pg_url_accepts() {
   local psql_bin
   psql_bin="$(command -v psql || true)"
@@ -406,7 +410,8 @@ kafka_tool() {
 
 kafka_render_props() {
   mkdir -p "$KAFKA_HOME" "$KAFKA_DATA"
-  sed "s|@KAFKA_DATA_DIR@|$KAFKA_DATA|g" "$KAFKA_TEMPLATE" >"$KAFKA_PROPS.tmp"
+  sed -e "s|@KAFKA_DATA_DIR@|$KAFKA_DATA|g" -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
+    -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" "$KAFKA_TEMPLATE" >"$KAFKA_PROPS.tmp"
   mv -f "$KAFKA_PROPS.tmp" "$KAFKA_PROPS"
 }
 

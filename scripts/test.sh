@@ -6,6 +6,15 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+# Services on other ports (DIONYSUS_PG_PORT, DIONYSUS_KAFKA_PORT; see scripts/services.sh): the
+# tests, the fault suite and the benchmark find them through TEST_DATABASE_URL and TEST_KAFKA_BROKERS.
+if [[ -n "${DIONYSUS_PG_PORT:-}" ]]; then
+  export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://dionysus:dionysus@127.0.0.1:${DIONYSUS_PG_PORT}/dionysus_relay}"
+fi
+if [[ -n "${DIONYSUS_KAFKA_PORT:-}" ]]; then
+  export TEST_KAFKA_BROKERS="${TEST_KAFKA_BROKERS:-127.0.0.1:${DIONYSUS_KAFKA_PORT}}"
+fi
+
 step "services (PostgreSQL 15, Kafka KRaft broker)"
 bash scripts/services.sh start
 
