@@ -136,6 +136,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   const crashTracker = new CrashTracker(pool, table, instance, settings.relay.poisonMaxCrashes, logger);
 
   await startDependencies(logger, settings, pool, [loader, dependencies, observers], publisher);
+  for (const warning of loader.warnings) logger.warn(warning);
   warnAboutLockSlots(logger, settings, await store.start());
   await warnAboutStrictBacklogWalk(logger, settings, topics, pool);
   await crashTracker.start();

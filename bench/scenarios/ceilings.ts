@@ -2,10 +2,9 @@ import { Producer, type DeliveryReport, type LibrdKafkaError } from 'node-rdkafk
 import type { PoolClient, QueryResult } from 'pg';
 import { producerConfig } from '../../src/kafka/librdkafka-config';
 import { choosePartition } from '../../src/domain/partitioner';
-import { buildRecord, encodeEnvelope, type RecordField } from '../../src/domain/message-builder';
+import { encodeEnvelope } from '../../src/domain/message-builder';
 import { beginAndClaimText, outboxStatements, qualifiedTable } from '../../src/postgres/outbox-sql';
 import { createPool } from '../../src/postgres/pool';
-import { JSON_TYPE_OIDS } from '../../src/postgres/type-parsers';
 import { BackendCpuTracker } from '../backend-cpu';
 import { cpuMeter, effectiveSettings, newScenarioTopic, publishedSpan, relayEnv, type BenchContext } from '../context';
 import { USER_SERIALIZER_SQL, insertPending, resetOutbox } from '../fixture';
@@ -121,10 +120,11 @@ async function sampleMessage(ctx: BenchContext): Promise<{ value: Buffer; accoun
   const settings = effectiveSettings(relayEnv(ctx));
   const pool = createPool({ ...settings.database, poolSize: 1 }, 'dionysus-relay-bench-sample');
   try {
-    const r = await pool.query<unknown[]>({ text: USER_SERIALIZER_SQL, values: [['1']], rowMode: 'array' });
-    const fields: RecordField[] = r.fields.map((f) => ({ name: f.name, json: JSON_TYPE_OIDS.has(f.dataTypeID) }));
-    const record = buildRecord(fields, r.rows[0] as unknown[]);
-    return { value: encodeEnvelope('user_updated', 'User', record), accountId: String(record['account_id']) };
+    // Near enough in size to what the relay sends for it (values as node-postgres parses them).
+    const r = await pool.query<Record<string, unknown>>({ text: USER_SERIALIZER_SQL, values: [['1']] });
+    const row = r.rows[0] ?? {};
+    const record = { ...row, links: { account: row['account_id'] } };
+    return { value: encodeEnvelope('user_updated', 'User', record), accountId: String(row['account_id']) };
   } finally {
     await pool.end();
   }

@@ -20,8 +20,10 @@ export async function checkCommand(args: CliArgs, env: NodeJS.ProcessEnv, out: (
   const problems: string[] = [];
   const pool = createPool(settings.database, 'dionysus-relay-check');
   try {
-    await new SerializerLoader(pool, topics).prepare();
-    out('serializers: every statement runs and returns an id column');
+    const loader = new SerializerLoader(pool, topics);
+    await loader.prepare();
+    for (const warning of loader.warnings) out(`WARNING ${warning}`);
+    out('serializers: every statement runs, returns an id column and only types the relay sends as Rails does; every relationship statement runs');
     await new DependencyResolver(pool, topics).prepare();
     out('dependencies: every parents_sql runs and returns dependency_id, parent_id');
     await new ObserverResolver(pool, topics).prepare();

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
 import { RelayError, errorMessage } from '../errors';
 import {
   DEFAULT_PARTITION_KEY_ATTRIBUTE,
@@ -8,24 +8,19 @@ import {
   DEFAULT_OBSERVER_INLINE_LIMIT,
   type DependencyConfig,
   type ObserverConfig,
-  type IdType,
   type ModelConfig,
   type TopicConfig,
   type TopicsConfig,
 } from './topics-types';
 
-const ROOT_KEYS = ['namespace', 'defaults', 'topics', 'observers', 'observer_inline_limit'] as const;
+import { CLASS_NAME, IDENTIFIER, parseDependencies, parseModel, type ModelDefaults } from './model-parsing';
+import { YamlWalker } from './yaml-walker';
+
+const ROOT_KEYS = ['namespace', 'defaults', 'topics', 'observers', 'observer_inline_limit', 'serializers'] as const;
 const OBSERVER_KEYS = ['model', 'attributes', 'topic', 'republish', 'sql'] as const;
 const DEFAULTS_KEYS = ['partition_key', 'soft_delete_column'] as const;
 const TOPIC_KEYS = ['partition_key', 'genesis_replica', 'coalesce', 'ordering', 'models'] as const;
-const MODEL_KEYS = ['sql', 'view', 'id_type', 'partition_key', 'dependencies', 'table', 'soft_delete_column'] as const;
-const DEPENDENCY_KEYS = ['parents_sql', 'parent_from_changeset'] as const;
-const ID_TYPES: readonly IdType[] = ['integer', 'uuid', 'string'];
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const TOPIC_NAME = /^[A-Za-z0-9._-]+$/;
-const CLASS_NAME = /^[A-Z][A-Za-z0-9_]*(::[A-Z][A-Za-z0-9_]*)*$/;
-const VIEW_NAME = /^([A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$/;
-
 /** Reads and validates the topics YAML; every problem names the file, the key path and the line. */
 export function loadTopicsFile(file: string): TopicsConfig {
   let text: string;
@@ -55,8 +50,7 @@ export function parseTopicsYaml(text: string, file: string): TopicsConfig {
   }
   if (problems.length > 0) throw invalid(file, problems);
 
-  const walker = new Walker(doc, file, at, problems);
-  const config = walker.root();
+  const config = new TopicsWalker(new YamlWalker(doc, file, at, problems)).root();
   if (problems.length > 0 || config === undefined) throw invalid(file, problems);
   return config;
 }
@@ -65,291 +59,181 @@ function invalid(file: string, problems: string[]): RelayError {
   return new RelayError('TOPICS_FILE_INVALID', problems.join('\n'), { context: { file, problems } });
 }
 
-/** Values a model inherits when it does not set them itself. */
-interface ModelDefaults {
-  readonly partitionKey: string;
-  readonly softDeleteColumn: string;
-}
 
-/** Walks the YAML tree with paths and line numbers, collecting every problem instead of the first. */
-class Walker {
-  constructor(
-    private readonly doc: Document,
-    private readonly file: string,
-    private readonly at: (node: YamlNode | null | undefined) => string,
-    private readonly problems: string[],
-  ) {}
+/** The root, topics and observers of the topics file (models: see model-parsing.ts). */
+class TopicsWalker {
+  constructor(private readonly w: YamlWalker) {}
 
   root(): TopicsConfig | undefined {
-    const root = this.doc.contents;
+    const { w } = this;
+    const root = w.node([]);
     if (!isMap(root)) {
-      this.fail(root as YamlNode | null, '', 'the topics file must be a map with `namespace` and `topics`');
+      w.fail(root as YamlNode | null, '', 'the topics file must be a map with `namespace` and `topics`');
       return undefined;
     }
-    this.checkKeys(root, '', ROOT_KEYS);
-    const namespace = this.optionalString(['namespace'], 'namespace', '');
-    if (namespace !== '' && !TOPIC_NAME.test(namespace)) {
-      this.fail(this.node(['namespace']), 'namespace', 'must contain only letters, digits, ".", "_" or "-"');
-    }
-    const defaults = this.node(['defaults']);
+    w.checkKeys(root, '', ROOT_KEYS);
+    const namespace = w.optionalString(['namespace'], 'namespace', '');
+    if (namespace !== '' && !TOPIC_NAME.test(namespace)) w.fail(w.node(['namespace']), 'namespace', 'must contain only letters, digits, ".", "_" or "-"');
+    const defaults = w.node(['defaults']);
     if (defaults !== undefined) {
-      if (isMap(defaults)) this.checkKeys(defaults, 'defaults', DEFAULTS_KEYS);
-      else this.fail(defaults, 'defaults', 'must be a map');
+      if (isMap(defaults)) w.checkKeys(defaults, 'defaults', DEFAULTS_KEYS);
+      else w.fail(defaults, 'defaults', 'must be a map');
     }
-    const defaultPartitionKey = this.optionalString(
-      ['defaults', 'partition_key'],
-      'defaults.partition_key',
-      DEFAULT_PARTITION_KEY_ATTRIBUTE,
-    );
-    const defaultSoftDelete = this.optionalString(['defaults', 'soft_delete_column'], 'defaults.soft_delete_column', DEFAULT_SOFT_DELETE_COLUMN);
-    if (!IDENTIFIER.test(defaultSoftDelete)) {
-      this.fail(this.node(['defaults', 'soft_delete_column']), 'defaults.soft_delete_column', 'must be a column name');
-    }
-    const topicsNode = this.node(['topics']);
+    const defaultPartitionKey = w.optionalString(['defaults', 'partition_key'], 'defaults.partition_key', DEFAULT_PARTITION_KEY_ATTRIBUTE);
+    const defaultSoftDelete = w.optionalString(['defaults', 'soft_delete_column'], 'defaults.soft_delete_column', DEFAULT_SOFT_DELETE_COLUMN);
+    if (!IDENTIFIER.test(defaultSoftDelete)) w.fail(w.node(['defaults', 'soft_delete_column']), 'defaults.soft_delete_column', 'must be a column name');
+    const topicsNode = w.node(['topics']);
     if (!isMap(topicsNode) || topicsNode.items.length === 0) {
-      this.fail(topicsNode ?? root, 'topics', 'must be a map with at least one topic');
+      w.fail(topicsNode ?? root, 'topics', 'must be a map with at least one topic');
       return undefined;
     }
     const topics: TopicConfig[] = [];
-    for (const pair of topicsNode.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : '';
-      const topic = this.topic(namespace, key, pair.key as YamlNode, { partitionKey: defaultPartitionKey, softDeleteColumn: defaultSoftDelete });
+    for (const { key, node } of w.keys(['topics'])) {
+      const topic = this.topic(namespace, key, node, { partitionKey: defaultPartitionKey, softDeleteColumn: defaultSoftDelete });
       if (topic) topics.push(topic);
     }
     const byName = new Map<string, TopicConfig>();
     for (const t of topics) {
-      if (byName.has(t.name)) this.fail(this.node(['topics', t.key]), `topics.${t.key}`, `topic name ${t.name} is declared twice`);
+      if (byName.has(t.name)) w.fail(w.node(['topics', t.key]), `topics.${t.key}`, `topic name ${t.name} is declared twice`);
       byName.set(t.name, t);
       if (t.name.endsWith(GENESIS_SUFFIX)) {
-        this.fail(this.node(['topics', t.key]), `topics.${t.key}`, `a topic name must not end with ${GENESIS_SUFFIX} (reserved for replicas)`);
+        w.fail(w.node(['topics', t.key]), `topics.${t.key}`, `a topic name must not end with ${GENESIS_SUFFIX} (reserved for replicas)`);
       }
     }
+    const serializers = this.serializers();
+    this.checkSideloads(topics, serializers);
     const observers = this.observers(topics);
-    const limitNode = this.node(['observer_inline_limit']);
+    const limitNode = w.node(['observer_inline_limit']);
     let observerInlineLimit = DEFAULT_OBSERVER_INLINE_LIMIT;
     if (limitNode !== undefined) {
       const value = isScalar(limitNode) ? limitNode.value : undefined;
       if (typeof value === 'number' && Number.isInteger(value) && value >= 0) observerInlineLimit = value;
-      else this.fail(limitNode, 'observer_inline_limit', 'must be a whole number (records sent inline before handing over to the outbox)');
+      else w.fail(limitNode, 'observer_inline_limit', 'must be a whole number (records sent inline before handing over to the outbox)');
     }
-    return { file: this.file, namespace, topics, byName, observers, observerInlineLimit };
+    return { file: w.file, namespace, topics, byName, observers, observerInlineLimit, serializers };
   }
 
   private topic(namespace: string, key: string, keyNode: YamlNode, defaults: ModelDefaults): TopicConfig | undefined {
+    const { w } = this;
     const path = `topics.${key}`;
     if (!TOPIC_NAME.test(key)) {
-      this.fail(keyNode, path, 'a topic key may contain only letters, digits, ".", "_" or "-"');
+      w.fail(keyNode, path, 'a topic key may contain only letters, digits, ".", "_" or "-"');
       return undefined;
     }
-    const node = this.node(['topics', key]);
+    const node = w.node(['topics', key]);
     if (!isMap(node)) {
-      this.fail(node ?? keyNode, path, 'must be a map with `models`');
+      w.fail(node ?? keyNode, path, 'must be a map with `models`');
       return undefined;
     }
-    this.checkKeys(node, path, TOPIC_KEYS);
-    const partitionKey = this.optionalString(['topics', key, 'partition_key'], `${path}.partition_key`, defaults.partitionKey);
-    const genesisReplica = this.optionalBoolean(['topics', key, 'genesis_replica'], `${path}.genesis_replica`, false);
-    const coalesce = this.optionalBoolean(['topics', key, 'coalesce'], `${path}.coalesce`, false);
-    const ordering = this.optionalString(['topics', key, 'ordering'], `${path}.ordering`, 'snapshot');
-    if (ordering !== 'snapshot' && ordering !== 'strict') {
-      this.fail(this.node(['topics', key, 'ordering']), `${path}.ordering`, 'must be snapshot or strict');
-    }
+    w.checkKeys(node, path, TOPIC_KEYS);
+    const partitionKey = w.optionalString(['topics', key, 'partition_key'], `${path}.partition_key`, defaults.partitionKey);
+    const genesisReplica = w.optionalBoolean(['topics', key, 'genesis_replica'], `${path}.genesis_replica`, false);
+    const coalesce = w.optionalBoolean(['topics', key, 'coalesce'], `${path}.coalesce`, false);
+    const ordering = w.optionalString(['topics', key, 'ordering'], `${path}.ordering`, 'snapshot');
+    if (ordering !== 'snapshot' && ordering !== 'strict') w.fail(w.node(['topics', key, 'ordering']), `${path}.ordering`, 'must be snapshot or strict');
     if (ordering === 'strict' && coalesce) {
-      this.fail(this.node(['topics', key, 'coalesce']), `${path}.coalesce`, 'coalescing would merge rows whose order strict ordering keeps');
+      w.fail(w.node(['topics', key, 'coalesce']), `${path}.coalesce`, 'coalescing would merge rows whose order strict ordering keeps');
     }
-    const modelsNode = this.node(['topics', key, 'models']);
+    const modelsNode = w.node(['topics', key, 'models']);
     if (!isMap(modelsNode) || modelsNode.items.length === 0) {
-      this.fail(modelsNode ?? node, `${path}.models`, 'a topic needs at least one model (`models: {Model: {sql: ...}}`)');
+      w.fail(modelsNode ?? node, `${path}.models`, 'a topic needs at least one model (`models: {Model: {sql: ...}}`)');
       return undefined;
     }
     const models = new Map<string, ModelConfig>();
     const dependencies = new Map<string, DependencyConfig[]>();
-    for (const pair of modelsNode.items) {
-      const name = isScalar(pair.key) ? String(pair.key.value) : '';
-      const model = this.model(key, name, pair.key as YamlNode, { partitionKey, softDeleteColumn: defaults.softDeleteColumn });
+    for (const { key: name, node: nameNode } of w.keys(['topics', key, 'models'])) {
+      const model = parseModel(w, ['topics', key, 'models', name], name, nameNode, { partitionKey, softDeleteColumn: defaults.softDeleteColumn });
       if (!model) continue;
       models.set(name, model);
-      for (const dependency of this.dependencies(key, name)) {
+      for (const dependency of parseDependencies(w, key, name)) {
         dependencies.set(dependency.name, [...(dependencies.get(dependency.name) ?? []), dependency]);
       }
     }
     for (const dependencyName of dependencies.keys()) {
       if (models.has(dependencyName)) {
-        this.fail(this.node(['topics', key, 'models']), `${path}.models`, `${dependencyName} is both a published model and a dependency on this topic`);
+        w.fail(w.node(['topics', key, 'models']), `${path}.models`, `${dependencyName} is both a published model and a dependency on this topic`);
       }
     }
     const name = namespace === '' ? key : `${namespace}_${key}`;
     return { key, name, genesisReplica, coalesce, ordering: ordering === 'strict' ? 'strict' : 'snapshot', models, dependencies };
   }
 
-  private model(topicKey: string, name: string, keyNode: YamlNode, defaults: ModelDefaults): ModelConfig | undefined {
-    const base = ['topics', topicKey, 'models', name];
-    const path = `topics.${topicKey}.models.${name}`;
-    if (!CLASS_NAME.test(name)) {
-      this.fail(keyNode, path, 'a model is named by its class name, e.g. User or Admin::User');
-      return undefined;
-    }
-    const node = this.node(base);
+  /** `serializers:`: models that are only sideloaded, by class name. */
+  private serializers(): Map<string, ModelConfig> {
+    const { w } = this;
+    const result = new Map<string, ModelConfig>();
+    const node = w.node(['serializers']);
+    if (node === undefined || (isScalar(node) && node.value === null)) return result;
     if (!isMap(node)) {
-      this.fail(node ?? keyNode, path, 'must be a map with `sql` or `view`');
-      return undefined;
+      w.fail(node, 'serializers', 'must be a map of class names to serializers (`sql` or `view`)');
+      return result;
     }
-    this.checkKeys(node, path, MODEL_KEYS);
-    const sql = this.optionalString([...base, 'sql'], `${path}.sql`, '');
-    const view = this.optionalString([...base, 'view'], `${path}.view`, '');
-    const idTypeText = this.optionalString([...base, 'id_type'], `${path}.id_type`, '');
-    const partitionKey = this.optionalString([...base, 'partition_key'], `${path}.partition_key`, defaults.partitionKey);
-    const table = this.optionalString([...base, 'table'], `${path}.table`, '');
-    const softDeleteColumn = this.optionalString([...base, 'soft_delete_column'], `${path}.soft_delete_column`, defaults.softDeleteColumn);
-    if ((sql === '') === (view === '')) {
-      this.fail(node, path, 'needs exactly one of `sql` (a statement taking $1, the array of ids) or `view`');
-      return undefined;
+    for (const { key: name, node: nameNode } of w.keys(['serializers'])) {
+      const model = parseModel(w, ['serializers', name], name, nameNode, undefined);
+      if (model) result.set(name, model);
     }
-    if (sql !== '' && !/\$1(?!\d)/.test(sql)) {
-      this.fail(this.node([...base, 'sql']), `${path}.sql`, 'the statement must use $1, the array of resource ids (e.g. WHERE id = ANY($1::bigint[]))');
+    return result;
+  }
+
+  /** A sideloaded relationship needs the related model's serializer: on its topic or under `serializers:`. */
+  private checkSideloads(topics: readonly TopicConfig[], serializers: ReadonlyMap<string, ModelConfig>): void {
+    for (const topic of topics) {
+      for (const model of topic.models.values()) {
+        for (const rel of model.relationships) {
+          if (!rel.sideload || rel.model === undefined || topic.models.has(rel.model) || serializers.has(rel.model)) continue;
+          this.w.fail(
+            this.w.node(rel.path.split('.')),
+            `${rel.path}.sideload`,
+            `${rel.model} has no serializer to sideload it with: publish it on topic ${topic.key} or declare it under \`serializers: ${rel.model}: {sql: ...}\``,
+          );
+        }
+      }
     }
-    if (sql !== '' && /\$([2-9]|\d\d)/.test(sql)) {
-      this.fail(this.node([...base, 'sql']), `${path}.sql`, 'the statement may only use $1');
-    }
-    if (view !== '' && !VIEW_NAME.test(view)) {
-      this.fail(this.node([...base, 'view']), `${path}.view`, 'must be a view name, optionally schema-qualified');
-    }
-    if (idTypeText !== '' && !ID_TYPES.includes(idTypeText as IdType)) {
-      this.fail(this.node([...base, 'id_type']), `${path}.id_type`, `must be one of ${ID_TYPES.join(', ')}`);
-    }
-    if (!IDENTIFIER.test(partitionKey)) {
-      this.fail(this.node([...base, 'partition_key']), `${path}.partition_key`, 'must be an attribute name');
-    }
-    if (table !== '' && !VIEW_NAME.test(table)) {
-      this.fail(this.node([...base, 'table']), `${path}.table`, 'must be a table or view name, optionally schema-qualified');
-    }
-    if (!IDENTIFIER.test(softDeleteColumn)) {
-      this.fail(this.node([...base, 'soft_delete_column']), `${path}.soft_delete_column`, 'must be a column name');
-    }
-    return {
-      name,
-      source: sql !== '' ? { kind: 'sql', sql } : { kind: 'view', view },
-      idType: idTypeText === '' ? undefined : (idTypeText as IdType),
-      partitionKey,
-      table: table === '' ? undefined : table,
-      softDeleteColumn,
-      path,
-    };
   }
 
   private observers(topics: readonly TopicConfig[]): ObserverConfig[] {
-    const node = this.node(['observers']);
+    const { w } = this;
+    const node = w.node(['observers']);
     if (node === undefined) return [];
     if (!isMap(node)) {
-      this.fail(node, 'observers', 'must be a map of observer names');
+      w.fail(node, 'observers', 'must be a map of observer names');
       return [];
     }
     const result: ObserverConfig[] = [];
-    for (const pair of node.items) {
-      const name = isScalar(pair.key) ? String(pair.key.value) : '';
+    for (const { key: name, node: keyNode } of w.keys(['observers'])) {
       const path = `observers.${name}`;
-      const obs = this.node(['observers', name]);
+      const at = (k: string): string[] => ['observers', name, k];
+      const obs = w.node(['observers', name]);
       if (!isMap(obs)) {
-        this.fail(obs ?? (pair.key as YamlNode), path, 'must be a map with model, attributes, topic, republish, sql');
+        w.fail(obs ?? keyNode, path, 'must be a map with model, attributes, topic, republish, sql');
         continue;
       }
-      this.checkKeys(obs, path, OBSERVER_KEYS);
-      const model = this.optionalString(['observers', name, 'model'], `${path}.model`, '');
-      const topicKey = this.optionalString(['observers', name, 'topic'], `${path}.topic`, '');
-      const republish = this.optionalString(['observers', name, 'republish'], `${path}.republish`, '');
-      const sql = this.optionalString(['observers', name, 'sql'], `${path}.sql`, '');
-      const attrsNode = this.node(['observers', name, 'attributes']);
+      w.checkKeys(obs, path, OBSERVER_KEYS);
+      const model = w.optionalString(at('model'), `${path}.model`, '');
+      const topicKey = w.optionalString(at('topic'), `${path}.topic`, '');
+      const republish = w.optionalString(at('republish'), `${path}.republish`, '');
+      const sql = w.optionalString(at('sql'), `${path}.sql`, '');
+      const attrsNode = w.node(at('attributes'));
       const attributes = isSeq(attrsNode) ? attrsNode.items.map((i) => (isScalar(i) ? String(i.value) : '')) : [];
-      if (!CLASS_NAME.test(model)) this.fail(this.node(['observers', name, 'model']) ?? obs, `${path}.model`, 'required: the observed class name');
+      if (!CLASS_NAME.test(model)) w.fail(w.node(at('model')) ?? obs, `${path}.model`, 'required: the observed class name');
       if (attributes.length === 0 || attributes.some((a) => !IDENTIFIER.test(a))) {
-        this.fail(attrsNode ?? obs, `${path}.attributes`, 'required: a list of attribute names whose change triggers the observer');
+        w.fail(attrsNode ?? obs, `${path}.attributes`, 'required: a list of attribute names whose change triggers the observer');
       }
       const topic = topics.find((t) => t.key === topicKey || t.name === topicKey);
       if (topic === undefined) {
-        this.fail(this.node(['observers', name, 'topic']) ?? obs, `${path}.topic`, `must name a topic of this file (got "${topicKey}")`);
+        w.fail(w.node(at('topic')) ?? obs, `${path}.topic`, `must name a topic of this file (got "${topicKey}")`);
         continue;
       }
       if (!topic.models.has(republish)) {
-        this.fail(this.node(['observers', name, 'republish']) ?? obs, `${path}.republish`, `must be a model of topic ${topic.key} (got "${republish}")`);
+        w.fail(w.node(at('republish')) ?? obs, `${path}.republish`, `must be a model of topic ${topic.key} (got "${republish}")`);
         continue;
       }
       if (!/\$1(?!\d)/.test(sql)) {
-        this.fail(this.node(['observers', name, 'sql']) ?? obs, `${path}.sql`, 'required: a statement taking $1 (observed ids) and returning the related records\' id');
+        w.fail(w.node(at('sql')) ?? obs, `${path}.sql`, "required: a statement taking $1 (observed ids) and returning the related records' id");
         continue;
       }
       result.push({ name, model, attributes, topic, republish, sql, path });
     }
     return result;
-  }
-
-  private dependencies(topicKey: string, parentModel: string): DependencyConfig[] {
-    const base = ['topics', topicKey, 'models', parentModel, 'dependencies'];
-    const path = `topics.${topicKey}.models.${parentModel}.dependencies`;
-    const node = this.node(base);
-    if (node === undefined) return [];
-    if (!isMap(node)) {
-      this.fail(node, path, 'must be a map of dependency class names');
-      return [];
-    }
-    const result: DependencyConfig[] = [];
-    for (const pair of node.items) {
-      const name = isScalar(pair.key) ? String(pair.key.value) : '';
-      const depPath = `${path}.${name}`;
-      if (!CLASS_NAME.test(name)) {
-        this.fail(pair.key as YamlNode, depPath, 'a dependency is named by its class name, e.g. BookingsFee');
-        continue;
-      }
-      const depNode = this.node([...base, name]);
-      if (!isMap(depNode)) {
-        this.fail(depNode ?? (pair.key as YamlNode), depPath, 'must be a map with `parents_sql`');
-        continue;
-      }
-      this.checkKeys(depNode, depPath, DEPENDENCY_KEYS);
-      const parentsSql = this.optionalString([...base, name, 'parents_sql'], `${depPath}.parents_sql`, '');
-      if (parentsSql === '' || !/\$1(?!\d)/.test(parentsSql)) {
-        this.fail(depNode, `${depPath}.parents_sql`, 'required: a statement taking $1 (dependency ids) and returning dependency_id, parent_id');
-        continue;
-      }
-      const fromChangeset = this.optionalString([...base, name, 'parent_from_changeset'], `${depPath}.parent_from_changeset`, '');
-      result.push({ name, parentModel, parentsSql, parentFromChangeset: fromChangeset === '' ? undefined : fromChangeset, path: depPath });
-    }
-    return result;
-  }
-
-  private node(path: string[]): YamlNode | undefined {
-    return this.doc.getIn(path, true) as YamlNode | undefined;
-  }
-
-  private checkKeys(map: { items: Array<{ key: unknown }> }, path: string, allowed: readonly string[]): void {
-    for (const pair of map.items) {
-      const keyNode = pair.key as YamlNode;
-      const key = isScalar(keyNode) ? String(keyNode.value) : '?';
-      if (!allowed.includes(key)) {
-        const where = path === '' ? key : `${path}.${key}`;
-        this.fail(keyNode, where, `unknown key (expected one of: ${allowed.join(', ')})`);
-      }
-    }
-  }
-
-  private optionalString(path: string[], name: string, fallback: string): string {
-    const node = this.node(path);
-    if (node === undefined || (isScalar(node) && node.value === null)) return fallback;
-    if (isScalar(node) && (typeof node.value === 'string' || typeof node.value === 'number')) {
-      return String(node.value).trim();
-    }
-    this.fail(node, name, 'must be a string');
-    return fallback;
-  }
-
-  private optionalBoolean(path: string[], name: string, fallback: boolean): boolean {
-    const node = this.node(path);
-    if (node === undefined || (isScalar(node) && node.value === null)) return fallback;
-    if (isScalar(node) && typeof node.value === 'boolean') return node.value;
-    this.fail(node, name, 'must be true or false');
-    return fallback;
-  }
-
-  private fail(node: YamlNode | null | undefined, key: string, reason: string): void {
-    this.problems.push(`${this.file}${this.at(node)}: ${key === '' ? '(root)' : key}: ${reason}`);
   }
 }

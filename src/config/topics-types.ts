@@ -1,3 +1,5 @@
+import type { IdType, RelationshipConfig } from '../domain/model-types';
+
 /**
  * The typed result of the topics YAML.
  *
@@ -15,7 +17,8 @@
  * - give up: a row that failed `maxAttempts` times gets retry_at = infinity and is not retried.
  */
 
-export type IdType = 'integer' | 'uuid' | 'string';
+
+export type { IdType, RelationshipConfig } from '../domain/model-types';
 
 export type SerializerSource = { kind: 'sql'; sql: string } | { kind: 'view'; view: string };
 
@@ -34,6 +37,12 @@ export interface ModelConfig {
   readonly table: string | undefined;
   /** Genesis only: the attribute that marks a soft-deleted record (non-null = `_destroyed`). */
   readonly softDeleteColumn: string;
+  /** Relationships in declaration order: their links, then the sideloaded ones' records. */
+  readonly relationships: readonly RelationshipConfig[];
+  /** Columns the serializer returns for the relay's own use (links, partition key), not sent. */
+  readonly hiddenColumns: readonly string[];
+  /** json/jsonb columns confirmed as attributes although named like a dependency. */
+  readonly jsonAttributes: readonly string[];
   /** YAML path of this model, for error messages (`topics.users.models.User`). */
   readonly path: string;
 }
@@ -100,6 +109,11 @@ export interface TopicsConfig {
   readonly topics: readonly TopicConfig[];
   readonly observers: readonly ObserverConfig[];
   readonly observerInlineLimit: number;
+  /**
+   * Serializers of models that are only sideloaded (`serializers:`), by class name. A sideload
+   * uses the topic's own model of that name first.
+   */
+  readonly serializers: ReadonlyMap<string, ModelConfig>;
   /** By full topic name. */
   readonly byName: ReadonlyMap<string, TopicConfig>;
 }

@@ -1,17 +1,19 @@
-import type { IdType } from '../config/topics-types';
+import type { IdType } from './model-types';
 import { GENESIS_SUFFIX } from '../config/topics-types';
 import { isDestroyEvent, type ClaimedRow } from './outbox-row';
 import { messageKey } from './message-key';
-import { choosePartition, partitionKeyFromAttribute } from './partitioner';
+import { rubyStringToI } from './column-types/codec';
+import { choosePartition } from './partitioner';
 import { encodeRailsString } from './rails-json';
-import { encodeRecordJson, recordAttribute, recordHas, type RecordData, type SerializedRecord } from './record-shape';
+import { RawJson, formatPgNumeric } from './ruby-numbers';
+import { encodeRecordJson, recordPartitionKey, type RecordData, type SerializedRecord } from './record-shape';
 
 /**
  * Message building, pure: from a claimed row and the serialized record to the Kafka messages the
  * gem would have sent (contract §2).
  */
 
-export { buildRecord, type RecordData, type RecordField, type SerializedRecord } from './record-shape';
+export { type RecordData, type SerializedRecord } from './record-shape';
 
 export interface OutgoingMessage {
   readonly topic: string;
@@ -43,10 +45,23 @@ export function deletedRecord(resourceId: string, idType: IdType | undefined): S
   return { links: {}, id: typedId(resourceId, idType) };
 }
 
-/** An id as the primary key's type prints it: a number for integer keys, a string otherwise. */
+/**
+ * An id as ActiveRecord casts resource_id to the primary key's type (`Model.new(id: resource_id)`):
+ * an Integer (String#to_i) for integer keys, a BigDecimal (a JSON string, `"42.0"`) for numeric
+ * keys, the text otherwise. Without a known type, digits alone are taken for an integer.
+ */
 export function typedId(resourceId: string, idType: IdType | undefined): unknown {
+  if (idType === 'decimal') return new RawJson(`"${formatPgNumeric(resourceId.trim()) ?? '0.0'}"`);
   const integer = idType === 'integer' || (idType === undefined && /^-?\d{1,19}$/.test(resourceId));
-  return integer ? BigInt(resourceId) : resourceId;
+  return integer ? BigInt(rubyStringToI(resourceId)) : resourceId;
+}
+
+// ActiveSupport's String#blank?: empty or only Unicode whitespace ([[:space:]]).
+const BLANK = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/;
+
+/** The gem's `outbox_record.partition_key.presence`: the row's key unless it is nil or blank. */
+export function presentPartitionKey(rowKey: string | null): string | null {
+  return rowKey === null || BLANK.test(rowKey) ? null : rowKey;
 }
 
 /**
@@ -72,7 +87,7 @@ export function planRow(ctx: RowContext): RowPlan {
   const key = messageKey(row.resourceClass, row.resourceId);
   // The gem rebuilds a vanished record from its id alone, so any other attribute is nil → "0".
   const partitionKey =
-    ctx.record === undefined && ctx.partitionKeyAttribute !== 'id' && (row.partitionKey === null || row.partitionKey === '')
+    ctx.record === undefined && ctx.partitionKeyAttribute !== 'id' && presentPartitionKey(row.partitionKey) === null
       ? '0'
       : resolvePartitionKey(row.partitionKey, record, ctx.partitionKeyAttribute);
   const topics = ctx.genesisReplica ? [ctx.topicName, ctx.topicName + GENESIS_SUFFIX] : [ctx.topicName];
@@ -88,13 +103,13 @@ export function planRow(ctx: RowContext): RowPlan {
 }
 
 /**
- * The row's partition_key when the application wrote one; otherwise the configured attribute of
- * the record cast like the gem does (nil → "0"); null when the record has no such attribute, in
- * which case the message key is hashed (librdkafka's default partitioner in the gem).
+ * The row's partition_key when the application wrote one (not blank); otherwise the configured
+ * attribute of the record cast like the gem does (`to_i.to_s`, nil → "0"); null when the record
+ * has no such attribute, in which case the message key is hashed (librdkafka's default
+ * partitioner in the gem). Throws Error when Ruby could not cast the attribute.
  */
 export function resolvePartitionKey(rowKey: string | null, record: RecordData, attribute: string): string | null {
-  if (rowKey !== null && rowKey !== '') return rowKey;
-  return recordHas(record, attribute) ? partitionKeyFromAttribute(recordAttribute(record, attribute)) : null;
+  return presentPartitionKey(rowKey) ?? recordPartitionKey(record, attribute);
 }
 
 /**

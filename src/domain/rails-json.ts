@@ -18,11 +18,19 @@ import { RawJson } from './ruby-numbers';
 export class EncodingError extends Error {
   /** Where the offending value sits, e.g. `data[0].avatar`; `` (empty) for the root value. */
   readonly path: string;
+  /** The message without the path. */
+  readonly reason: string;
 
   constructor(message: string, path: string) {
     super(path === '' ? `${message} (at the root value)` : `${message} (at ${path})`);
     this.name = 'EncodingError';
     this.path = path;
+    this.reason = message;
+  }
+
+  /** The same error for a value that sits under `prefix` (a sideload's key and index). */
+  within(prefix: string): EncodingError {
+    return new EncodingError(this.reason, this.path === '' ? prefix : `${prefix}.${this.path}`);
   }
 }
 
@@ -209,169 +217,4 @@ class Encoder {
     ancestors.pop();
     return out;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// PostgreSQL text timestamps → Rails time strings.
-//
-// The relay reads timestamps as text (DateStyle ISO) instead of letting node-postgres build JS
-// Dates: a Date cannot hold microseconds, is parsed in local time for `timestamp`, and the text is
-// all we need to print. Ruby's Time#xmlschema(3) TRUNCATES to milliseconds (it floors subsec), so
-// `.123999` becomes `.123`; these functions truncate by slicing digits, never by rounding.
-// ---------------------------------------------------------------------------------------------
-
-// Date and time parts as PostgreSQL prints them with DateStyle ISO. Years have at least 4 digits
-// (more after 9999). Field ranges are checked so that look-alike strings in JSON are left alone.
-const DATE_RE = '(\\d{4,})-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])';
-const TIME_RE = '([01]\\d|2[0-3]):([0-5]\\d):([0-5]\\d)(?:\\.(\\d{1,9}))?';
-// Offsets: `+00`, `+02`, `-04:30`, `+05:30:15` (historic LMT offsets carry seconds), or `Z`.
-const OFFSET_RE = '(Z|[+-]\\d{2}(?::?\\d{2}(?::?\\d{2})?)?)';
-
-const PG_TIMESTAMP = new RegExp(`^${DATE_RE} ${TIME_RE}( BC)?$`);
-const PG_TIMESTAMPTZ = new RegExp(`^${DATE_RE} ${TIME_RE}${OFFSET_RE}( BC)?$`);
-const PG_DATE = new RegExp(`^${DATE_RE}( BC)?$`);
-// to_json / json_build_object form: `T` separator, offset optional (absent for `timestamp`).
-const PG_JSON_TIMESTAMP = new RegExp(`^${DATE_RE}T${TIME_RE}${OFFSET_RE}?$`);
-
-/** First three fraction digits, right-padded: '5' → '500', '123456' → '123', absent → '000'. */
-function millis(fraction: string | undefined): string {
-  if (fraction === undefined) return '000';
-  return fraction.length >= 3 ? fraction.slice(0, 3) : fraction.padEnd(3, '0');
-}
-
-/** Offset text → signed seconds east of UTC. `Z` and `+00` → 0. */
-function offsetSeconds(offset: string): number {
-  if (offset === 'Z') return 0;
-  const sign = offset[0] === '-' ? -1 : 1;
-  const digits = offset.slice(1).replace(/:/g, '');
-  const h = Number(digits.slice(0, 2));
-  const m = digits.length >= 4 ? Number(digits.slice(2, 4)) : 0;
-  const s = digits.length >= 6 ? Number(digits.slice(4, 6)) : 0;
-  return sign * (h * 3600 + m * 60 + s);
-}
-
-/**
- * Shared tail: wall-clock fields plus an offset → Rails string, or null when out of range.
- * Zero offset (the normal case: the relay's sessions run in UTC) is pure string formatting and
- * works for any year. Other offsets go through Date arithmetic on whole milliseconds; the
- * sub-millisecond digits were already dropped, and offsets are whole seconds, so truncation stays
- * exact.
- */
-function toRailsUtc(
-  y: string, mo: string, d: string, h: string, mi: string, s: string,
-  fraction: string | undefined, offset: number,
-): string | null {
-  const ms = millis(fraction);
-  if (offset === 0) return `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`;
-  const date = new Date(0);
-  // setUTCFullYear, not Date.UTC: Date.UTC maps years 0-99 to 1900-1999.
-  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
-  date.setUTCHours(Number(h), Number(mi), Number(s) - offset, Number(ms));
-  const t = date.getTime();
-  if (Number.isNaN(t)) return null; // beyond JS Date's ±275760 years
-  const year = date.getUTCFullYear();
-  // Shifting can cross into year 0 (1 BC); BC is reported as null like formatPgTimestamp does.
-  if (year < 1) return null;
-  const iso = date.toISOString(); // `YYYY-MM-DDTHH:MM:SS.mmmZ`, or `+YYYYYY-...` after 9999
-  return year > 9999 ? `${year}${iso.slice(iso.indexOf('-', 1))}` : iso;
-}
-
-function badInput(kind: string, text: string): RangeError {
-  return new RangeError(
-    `unexpected PostgreSQL ${kind} text ${JSON.stringify(text)} (is the session DateStyle ISO?)`,
-  );
-}
-
-/**
- * `timestamp without time zone` text (holding UTC, DateStyle ISO) → Rails time string.
- *   `2024-01-01 10:00:00`        → `2024-01-01T10:00:00.000Z`
- *   `2024-01-01 10:00:00.123456` → `2024-01-01T10:00:00.123Z` (truncated, never rounded)
- * Returns null for `infinity` / `-infinity` (no Ruby Time equivalent) and for BC dates (no sane
- * ISO form for consumers). Years after 9999 keep all their digits (`10000-01-01T...`), as Ruby
- * prints them. Throws RangeError for any other shape: that means a wrong DateStyle, and silently
- * publishing null timestamps would make consumers drop the update.
- */
-export function formatPgTimestamp(text: string): string | null {
-  if (text === 'infinity' || text === '-infinity') return null;
-  const m = PG_TIMESTAMP.exec(text);
-  if (m === null) throw badInput('timestamp', text);
-  if (m[8] !== undefined) return null; // BC
-  return toRailsUtc(m[1]!, m[2]!, m[3]!, m[4]!, m[5]!, m[6]!, m[7], 0);
-}
-
-/**
- * `timestamp with time zone` text → Rails time string in UTC.
- *   `2024-01-01 10:00:00.123456+00` → `2024-01-01T10:00:00.123Z`
- *   `2024-01-01 12:00:00+02`        → `2024-01-01T10:00:00.000Z`
- *   `2024-01-01 05:30:00-04:30`     → `2024-01-01T10:00:00.000Z`
- * Same null/throw rules as formatPgTimestamp; additionally null when a non-zero offset pushes the
- * result out of JS Date's range or before year 1.
- */
-export function formatPgTimestamptz(text: string): string | null {
-  if (text === 'infinity' || text === '-infinity') return null;
-  const m = PG_TIMESTAMPTZ.exec(text);
-  if (m === null) throw badInput('timestamptz', text);
-  if (m[9] !== undefined) return null; // BC
-  return toRailsUtc(m[1]!, m[2]!, m[3]!, m[4]!, m[5]!, m[6]!, m[7], offsetSeconds(m[8]!));
-}
-
-/**
- * `date` text → `YYYY-MM-DD`, which is already Rails' Date#as_json form (identity).
- * null for `infinity` / `-infinity` and BC dates; years after 9999 keep their digits.
- * Throws RangeError for any other shape (wrong DateStyle).
- */
-export function formatPgDate(text: string): string | null {
-  if (text === 'infinity' || text === '-infinity') return null;
-  const m = PG_DATE.exec(text);
-  if (m === null) throw badInput('date', text);
-  if (m[4] !== undefined) return null; // BC
-  return text;
-}
-
-/** Postgres JSON timestamp string → Rails form, or undefined when `s` is not one. */
-function normalizeJsonTimestamp(s: string): string | null | undefined {
-  // Cheap length check first: the shortest candidate is `YYYY-MM-DDTHH:MM:SS`. Most other
-  // strings then fail the anchored regex on their first characters.
-  if (s.length < 19) return undefined;
-  const m = PG_JSON_TIMESTAMP.exec(s);
-  if (m === null) return undefined;
-  const offset = m[8] === undefined ? 0 : offsetSeconds(m[8]);
-  return toRailsUtc(m[1]!, m[2]!, m[3]!, m[4]!, m[5]!, m[6]!, m[7], offset);
-}
-
-function isPlainObject(value: object): value is Record<string, unknown> {
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-/**
- * For values parsed from json/jsonb columns built with Postgres `to_json` / `json_build_object`
- * (sideloads, embedded records): Postgres writes timestamps there as `2024-01-01T10:00:00.123456`
- * (timestamp, already UTC) or `...+02:00` (timestamptz), whereas Rails would have written
- * `2024-01-01T10:00:00.123Z`. Returns a deep copy of arrays and plain objects in which every
- * string that is exactly such a timestamp is rewritten to the Rails form (UTC, 3 digits, `Z`).
- * Everything else is kept as is: date-only strings (`2024-01-01`, already Rails' Date form),
- * times of day, numbers, other strings, and non-plain objects (not produced by JSON.parse).
- * A timestamp that cannot be shifted into range is kept unchanged rather than nulled.
- */
-export function normalizeNestedJson(value: unknown): unknown {
-  if (typeof value === 'string') {
-    const normalized = normalizeJsonTimestamp(value);
-    return normalized === undefined || normalized === null ? value : normalized;
-  }
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map(normalizeNestedJson);
-  if (!isPlainObject(value)) return value;
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    const v = normalizeNestedJson(value[key]);
-    if (key === '__proto__') {
-      // JSON.parse makes `__proto__` an ordinary own key; plain assignment would set the
-      // prototype of the copy instead and lose the key.
-      Object.defineProperty(copy, key, { value: v, enumerable: true, writable: true, configurable: true });
-    } else {
-      copy[key] = v;
-    }
-  }
-  return copy;
 }

@@ -1,150 +1,112 @@
-// A serializer's result columns compiled once into a JSON writer for its rows.
+// A serialized record as the gem's model serializer builds it, written straight to JSON.
 //
-// Every row of a serializer query has the same columns, so everything that depends only on the
-// columns is done once per shape instead of once per row: the key order the gem uses (attributes,
-// then `links`, then sideloads; see buildRecord), each key's quoted form, and the position of
-// every attribute. A row is then written straight from the value array node-postgres returns,
-// without building a record object and walking it generically. The bytes are exactly those of
-// encodeRailsJson(buildRecord(fields, values)); the unit tests compare the two on every kind of
-// value the relay's type parsers produce.
-import { RawJson } from './ruby-numbers';
-import { encodeRailsJsonAt, encodeRailsString } from './rails-json';
+// The gem's record is: the declared attributes in declaration order, then `links` (the ids of the
+// declared relationships, `{}` when there are none), then the sideloaded relationships, each
+// serialized by the related model's own serializer (with its own `links`, one level deep).
+// Here a serializer's result row gives the attributes (its columns in order, each written by the
+// codec of its PostgreSQL type, see column-types/), the loader adds the links and sideloads.
+// Values stay PostgreSQL text until the message is built, so a value Rails cannot encode fails
+// the row that carries it (EncodingError) and nothing else.
+import type { ColumnCodec } from './column-types/codec';
+import { EncodingError, encodeRailsJsonAt, encodeRailsString } from './rails-json';
+import { partitionKeyFromAttribute } from './partitioner';
 
-/** A column of a serializer's result. `json` columns (json/jsonb) are nested objects. */
-export interface RecordField {
+/** A column of a serializer's result. */
+export interface ShapeColumn {
   readonly name: string;
-  readonly json: boolean;
+  readonly codec: ColumnCodec;
+  /** False for a column the relay only reads (a link's id, the partition key): not sent. */
+  readonly sent: boolean;
 }
 
+/** A record the relay builds itself (a destroyed resource that no longer exists). */
 export type SerializedRecord = Record<string, unknown>;
 
-const LINKS = 'links';
+/** A sideloaded relationship's value: one record (or nil) for has_one, a list for has_many. */
+export type SideloadValue = ShapedRecord | null | readonly ShapedRecord[];
 
-/**
- * Builds a record in the gem's key order: attributes in declaration (column) order, then `links`
- * (always present, `{}` by default), then sideloaded relationships (the other json columns).
- */
-export function buildRecord(fields: readonly RecordField[], values: readonly unknown[]): SerializedRecord {
-  const record: SerializedRecord = {};
-  let links: unknown = {};
-  const sideloads: Array<[string, unknown]> = [];
-  fields.forEach((field, i) => {
-    const value = values[i];
-    if (field.name === LINKS) links = value ?? {};
-    else if (field.json) sideloads.push([field.name, value]);
-    else record[field.name] = value;
-  });
-  record[LINKS] = links;
-  for (const [name, value] of sideloads) record[name] = value;
-  return record;
-}
 
-/**
- * Where a record sits in the gem's envelope `{"message":[{...,"data":[record]}]}`: the path
- * prefix of encoding errors, and the containers already open around it (for the nesting limit).
- */
-const RECORD_PATH: ReadonlyArray<string | number> = ['message', 0, 'data', 0];
-const RECORD_DEPTH = 5;
-
-/** Names a JavaScript object cannot keep in insertion order or as an own key. */
-function reordersOrHides(name: string): boolean {
-  // Array-index-like keys ("0", "42") are listed first by JS objects; `__proto__` would set the
-  // prototype of a record object instead of a key.
-  return /^(?:0|[1-9]\d{0,9})$/.test(name) || name === '__proto__';
-}
-
+/** A serializer's result columns, compiled once: each sent column's `"name":` prefix. */
 export class RecordShape {
-  /** Column positions in the order the record writes them; `links` is -1 when there is none. */
-  private readonly order: readonly number[];
-  /** `{"id":` / `,"email":` ... one per entry of `order`. */
-  private readonly prefixes: readonly string[];
-  private readonly names: readonly string[];
-  /** Where `links` sits in `order`: right after the attributes. */
-  private readonly linksSlot: number;
   private readonly byName: ReadonlyMap<string, number>;
-  /**
-   * False when column names repeat or cannot be object keys in order: such rows are written
-   * through a record object (buildRecord), which decides what wins exactly as before.
-   */
-  private readonly compiled: boolean;
+  /** [index, `"name":`] of the sent columns, in column order. */
+  private readonly sent: ReadonlyArray<readonly [number, string]>;
 
-  constructor(readonly fields: readonly RecordField[]) {
-    const names = fields.map((f) => f.name);
-    this.compiled = new Set(names).size === names.length && !names.some(reordersOrHides);
-    const attributes: number[] = [];
-    const sideloads: number[] = [];
-    let links = -1;
-    fields.forEach((f, i) => {
-      if (f.name === LINKS) links = i;
-      else if (f.json) sideloads.push(i);
-      else attributes.push(i);
-    });
-    this.order = [...attributes, links, ...sideloads];
-    this.linksSlot = attributes.length;
-    this.names = names;
-    this.prefixes = this.order.map((i, k) => `${k === 0 ? '{' : ','}${encodeRailsString(i === -1 ? LINKS : (names[i] as string))}:`);
-    this.byName = new Map(names.map((n, i) => [n, i]));
+  constructor(readonly columns: readonly ShapeColumn[]) {
+    this.byName = new Map(columns.map((c, i) => [c.name, i]));
+    this.sent = columns.flatMap((c, i) => (c.sent ? [[i, `${encodeRailsString(c.name)}:`] as const] : []));
   }
 
-  /** The record of one result row (`values` in column order). */
-  record(values: readonly unknown[]): ShapedRecord {
+  index(name: string): number | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The record of one result row (`values`: the columns' text, null for NULL). */
+  record(values: ReadonlyArray<string | null>): ShapedRecord {
     return new ShapedRecord(this, values);
   }
 
-  /** The record's JSON as Rails writes it. Throws EncodingError (path from the envelope's root). */
-  encode(values: readonly unknown[]): string {
-    if (!this.compiled) return encodeRailsJsonAt(this.toObject(values), RECORD_PATH, RECORD_DEPTH - 1);
-    const { order, prefixes, names, linksSlot } = this;
+  /** The attributes' JSON members, `"id":1,"name":"x"`. Throws EncodingError (path: column). */
+  attributesJson(values: ReadonlyArray<string | null>): string {
     let out = '';
-    for (let k = 0; k < order.length; k++) {
-      const i = order[k] as number;
-      const value = i === -1 ? undefined : values[i];
-      // buildRecord: a missing or NULL links is `{}`.
-      if (k === linksSlot) out += prefixes[k] + (value === null || value === undefined ? '{}' : encodeValue(value, LINKS));
-      else out += prefixes[k] + encodeValue(value, names[i] as string);
+    for (const [i, prefix] of this.sent) {
+      const text = values[i];
+      const column = this.columns[i] as ShapeColumn;
+      out += `${out === '' ? '' : ','}${prefix}${text === null || text === undefined ? 'null' : column.codec.json(text, column.name)}`;
     }
-    return out + '}';
-  }
-
-  has(name: string): boolean {
-    return name === LINKS || this.byName.has(name);
-  }
-
-  /** An attribute's value as the record object would hold it (links defaults to `{}`). */
-  get(values: readonly unknown[], name: string): unknown {
-    if (!this.compiled) return this.toObject(values)[name];
-    const i = this.byName.get(name);
-    const value = i === undefined ? undefined : values[i];
-    return name === LINKS ? (value ?? {}) : value;
-  }
-
-  /** The record as an object, in the gem's key order (see buildRecord). */
-  toObject(values: readonly unknown[]): SerializedRecord {
-    return buildRecord(this.fields, values);
+    return out;
   }
 }
 
-/** One serialized record: a result row and the shape it came with. */
+/** One serialized record: a result row, its links and its sideloads. */
 export class ShapedRecord {
+  /** [name, JSON] of each link, in declaration order. */
+  links: ReadonlyArray<readonly [string, string]> = [];
+  /** [name, value] of each sideloaded relationship, in declaration order. */
+  sideloads: ReadonlyArray<readonly [string, SideloadValue]> = [];
+
   constructor(
-    private readonly shape: RecordShape,
-    private readonly values: readonly unknown[],
+    readonly shape: RecordShape,
+    readonly values: ReadonlyArray<string | null>,
   ) {}
 
+  /** The record's JSON object. Throws EncodingError with the path of the failing value. */
   json(): string {
-    return this.shape.encode(this.values);
+    const attributes = this.shape.attributesJson(this.values);
+    let out = `{${attributes}${attributes === '' ? '' : ','}"links":{${this.links.map(([n, v]) => `${encodeRailsString(n)}:${v}`).join(',')}}`;
+    for (const [name, value] of this.sideloads) out += `,${encodeRailsString(name)}:${sideloadJson(name, value)}`;
+    return `${out}}`;
   }
 
+  /** Whether the serializer returns the column (sent or not). */
   has(name: string): boolean {
-    return this.shape.has(name);
+    return this.shape.index(name) !== undefined;
   }
 
-  get(name: string): unknown {
-    return this.shape.get(this.values, name);
+  /** A column's PostgreSQL text: null for NULL, undefined when there is no such column. */
+  text(name: string): string | null | undefined {
+    const i = this.shape.index(name);
+    return i === undefined ? undefined : (this.values[i] ?? null);
   }
 
-  toObject(): SerializedRecord {
-    return this.shape.toObject(this.values);
+  /** The column's codec, undefined when there is no such column. */
+  codec(name: string): ColumnCodec | undefined {
+    const i = this.shape.index(name);
+    return i === undefined ? undefined : this.shape.columns[i]?.codec;
+  }
+}
+
+function sideloadJson(name: string, value: SideloadValue): string {
+  if (value === null) return 'null';
+  if (value instanceof ShapedRecord) return within(value, name);
+  return `[${value.map((r, i) => within(r, `${name}[${i}]`)).join(',')}]`;
+}
+
+function within(record: ShapedRecord, path: string): string {
+  try {
+    return record.json();
+  } catch (err) {
+    throw err instanceof EncodingError ? err.within(path) : err;
   }
 }
 
@@ -156,37 +118,41 @@ export function recordHas(record: RecordData, name: string): boolean {
   return record instanceof ShapedRecord ? record.has(name) : Object.prototype.hasOwnProperty.call(record, name);
 }
 
-/** One attribute of a record (undefined when it has none). */
+/**
+ * A scalar attribute as the message writes it: a JSON string's content (times in Rails' form,
+ * `2024-01-01T10:00:00.000Z`), null for null, otherwise the JSON text. Undefined when absent.
+ */
 export function recordAttribute(record: RecordData, name: string): unknown {
-  return record instanceof ShapedRecord ? record.get(name) : record[name];
-}
-
-/** The record's JSON inside the gem's envelope (paths of encoding errors start at the envelope). */
-export function encodeRecordJson(record: RecordData): string {
-  return record instanceof ShapedRecord ? record.json() : encodeRailsJsonAt(record, RECORD_PATH, RECORD_DEPTH - 1);
+  if (!(record instanceof ShapedRecord)) return record[name];
+  const text = record.text(name);
+  if (text === null || text === undefined) return text;
+  const json = (record.codec(name) as ColumnCodec).json(text, name);
+  return json.startsWith('"') ? (JSON.parse(json) as string) : json === 'null' ? null : json;
 }
 
 /**
- * One column value. The scalars the type parsers produce are written inline; anything else
- * (json objects and arrays, dates, values that must fail) goes through the generic encoder, with
- * the path it would have had inside the envelope.
+ * The gem's partition key from an attribute of the model: `value.to_i.to_s` (nil → "0"); null
+ * when the model has no such attribute (the message key is hashed instead). Throws Error where
+ * Ruby's to_i is undefined or raises for the value.
  */
-function encodeValue(value: unknown, name: string): string {
-  switch (typeof value) {
-    case 'string':
-      return encodeRailsString(value);
-    case 'bigint':
-      return value.toString();
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'number':
-      // For finite numbers String() and JSON.stringify() print the same digits.
-      return Number.isFinite(value) ? String(value) : 'null';
-    case 'undefined':
-      return 'null';
-    default:
-      if (value === null) return 'null';
-      if (value instanceof RawJson) return value.json;
-      return encodeRailsJsonAt(value, [...RECORD_PATH, name], RECORD_DEPTH);
-  }
+export function recordPartitionKey(record: RecordData, attribute: string): string | null {
+  if (!(record instanceof ShapedRecord)) return recordHas(record, attribute) ? partitionKeyFromAttribute(record[attribute]) : null;
+  const text = record.text(attribute);
+  if (text === undefined) return null;
+  if (text === null) return '0';
+  const codec = record.codec(attribute) as ColumnCodec;
+  if (codec.toI === undefined) throw new Error(`${attribute}: a ${codec.type} value has no to_i in Ruby, so it cannot be the partition key`);
+  return codec.toI(text, attribute);
+}
+
+/**
+ * Where a record sits in the gem's envelope `{"message":[{...,"data":[record]}]}`: the path
+ * prefix of encoding errors, and the containers already open around it (for the nesting limit).
+ */
+const RECORD_PATH: ReadonlyArray<string | number> = ['message', 0, 'data', 0];
+const RECORD_DEPTH = 5;
+
+/** The record's JSON inside the gem's envelope. */
+export function encodeRecordJson(record: RecordData): string {
+  return record instanceof ShapedRecord ? record.json() : encodeRailsJsonAt(record, RECORD_PATH, RECORD_DEPTH - 1);
 }

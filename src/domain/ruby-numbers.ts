@@ -42,9 +42,3 @@ export function formatRubyFloat(value: number): string | null {
   const expText = `${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
   return `${sign}${digits[0]}.${digits.slice(1) || '0'}e${expText}`;
 }
-
-/** Float parser output: a RawJson fragment, or null when Ruby would print null. */
-export function rubyFloatJson(value: number): RawJson | null {
-  const text = formatRubyFloat(value);
-  return text === null ? null : new RawJson(text);
-}

@@ -57,8 +57,15 @@ export function idRelation(model: ModelConfig, file: string): string {
   );
 }
 
-/** A topics config holding only the target's model, so only its serializer is prepared. */
+/**
+ * A topics config holding only the target's model and the topic's models it sideloads (with
+ * every `serializers:` entry), so only the serializers the run needs are prepared.
+ */
 export function serializerScope(topics: TopicsConfig, target: GenesisTarget): TopicsConfig {
-  const topic: TopicConfig = { ...target.topic, models: new Map([[target.model.name, target.model]]) };
+  const sideloaded = target.model.relationships.flatMap((r) => (r.sideload && r.model !== undefined ? [r.model] : []));
+  // A polymorphic sideload's classes are only known from the data: keep every model of the topic.
+  const anyClass = target.model.relationships.some((r) => r.sideload && r.polymorphic);
+  const models = [...target.topic.models.values()].filter((m) => anyClass || m.name === target.model.name || sideloaded.includes(m.name));
+  const topic: TopicConfig = { ...target.topic, models: new Map(models.map((m) => [m.name, m])) };
   return { ...topics, topics: [topic], byName: new Map([[topic.name, topic]]) };
 }

@@ -9,8 +9,12 @@ export type DatabaseSettings = Settings['database'];
 /**
  * The relay's pool. Session settings travel in the startup packet, so every connection (including
  * one re-opened after a Postgres restart) has them without an extra round trip:
- * - TimeZone=UTC: the outbox holds UTC in zone-less columns and serializers' timestamptz values
- *   must print in UTC;
+ * - the settings PostgreSQL's text output depends on, so that serializer values read the same
+ *   whatever the server, database or role configures (ALTER DATABASE ... SET DateStyle = 'SQL,
+ *   DMY' changes nothing): TimeZone=UTC (the outbox holds UTC in zone-less columns, timestamptz
+ *   values print in UTC), DateStyle=ISO, IntervalStyle=iso_8601 (what ActiveRecord sets itself),
+ *   extra_float_digits=1 (shortest exact floats, PostgreSQL 12+'s default), bytea_output=hex,
+ *   lc_monetary=C (money as `$1,234.56`, which ActiveRecord parses);
  * - statement_timeout: a slow serializer fails its rows instead of stalling the loop;
  * - idle_in_transaction_session_timeout: a frozen relay loses its row locks, so others take over;
  * - search_path: the configured schema first, so serializers may use unqualified names.
@@ -35,6 +39,11 @@ export function createPool(settings: DatabaseSettings, applicationName = 'dionys
 export function connectionConfig(settings: DatabaseSettings, applicationName: string): ClientConfig {
   const options = [
     '-c TimeZone=UTC',
+    '-c DateStyle=ISO',
+    '-c IntervalStyle=iso_8601',
+    '-c extra_float_digits=1',
+    '-c bytea_output=hex',
+    '-c lc_monetary=C',
     `-c statement_timeout=${settings.statementTimeoutMs}`,
     `-c idle_in_transaction_session_timeout=${settings.idleInTransactionTimeoutMs}`,
     `-c search_path=${settings.schema.replace(/[^A-Za-z0-9_]/g, '')},public`,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildRecord, deletedRecord, planRow, resolvePartitionKey, type RowContext } from '../../../src/domain/message-builder';
+import { deletedRecord, encodeEnvelope, presentPartitionKey, planRow, resolvePartitionKey, type RowContext } from '../../../src/domain/message-builder';
 import type { ClaimedRow } from '../../../src/domain/outbox-row';
 
 const row = (over: Partial<ClaimedRow> = {}): ClaimedRow => ({
@@ -27,32 +27,24 @@ const ctx = (over: Partial<RowContext> = {}): RowContext => ({
   ...over,
 });
 
-describe('buildRecord', () => {
-  test('attributes in column order, then links, then sideloads', () => {
-    const record = buildRecord(
-      [
-        { name: 'fees', json: true },
-        { name: 'id', json: false },
-        { name: 'links', json: true },
-        { name: 'name', json: false },
-      ],
-      [[{ id: 1 }], 5n, { account: 3 }, 'x'],
-    );
-    assert.deepEqual(Object.keys(record), ['id', 'name', 'links', 'fees']);
-    assert.deepEqual(record['links'], { account: 3 });
-  });
-
-  test('links defaults to {} when absent or NULL', () => {
-    assert.deepEqual(buildRecord([{ name: 'id', json: false }], [1n]), { id: 1n, links: {} });
-    assert.deepEqual(buildRecord([{ name: 'id', json: false }, { name: 'links', json: true }], [1n, null]), { id: 1n, links: {} });
-  });
-});
-
 describe('deletedRecord', () => {
   test('integer-looking ids are numbers, others strings, id_type wins', () => {
     assert.deepEqual(deletedRecord('42', undefined), { links: {}, id: 42n });
     assert.deepEqual(deletedRecord('3f2c8a1e-0000-4000-8000-000000000001', undefined), { links: {}, id: '3f2c8a1e-0000-4000-8000-000000000001' });
     assert.deepEqual(deletedRecord('42', 'string'), { links: {}, id: '42' });
+  });
+
+  test('the id is cast like Model.new(id: resource_id): zero-padded text stays text, numeric keys are BigDecimals', () => {
+    assert.deepEqual(deletedRecord('007', 'string'), { links: {}, id: '007' });
+    assert.deepEqual(deletedRecord('007', 'integer'), { links: {}, id: 7n });
+    assert.equal(encodeEnvelope('price_destroyed', 'Price', deletedRecord('42', 'decimal')).toString(), '{"message":[{"event":"price_destroyed","model_name":"Price","data":[{"links":{},"id":"42.0"}]}]}');
+  });
+});
+
+describe('presentPartitionKey (partition_key.presence)', () => {
+  test('nil, empty and whitespace-only keys are blank, anything else is kept as written', () => {
+    for (const blank of [null, '', ' ', '\t\n', '\u00a0', '\u3000 ', '\u2028']) assert.equal(presentPartitionKey(blank), null, JSON.stringify(blank));
+    for (const kept of ['7', ' 7 ', 'abc', '\ufeff']) assert.equal(presentPartitionKey(kept), kept);
   });
 });
 

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { formatPgNumeric, formatRubyFloat } from '../../../src/domain/ruby-numbers';
-import { encodeRailsJson } from '../../../src/domain/rails-json';
-import { rubyFloatJson } from '../../../src/domain/ruby-numbers';
 
 // Expected strings are what Ruby 3 with ActiveSupport prints: BigDecimal#to_s("F") and Float#to_s.
 describe('formatPgNumeric (BigDecimal#to_s("F"))', () => {
@@ -46,7 +44,4 @@ describe('formatRubyFloat (Float#to_s)', () => {
   for (const [input, expected] of cases) {
     test(`${input} → ${expected}`, () => assert.equal(formatRubyFloat(input), expected));
   }
-  test('encoded inside a record as a bare JSON number', () => {
-    assert.equal(encodeRailsJson({ reading: rubyFloatJson(2), none: rubyFloatJson(Number.NaN) }), '{"reading":2.0,"none":null}');
-  });
 });
