@@ -18,6 +18,9 @@ fi
 step "services (PostgreSQL 15, Kafka KRaft broker)"
 bash scripts/services.sh start
 
+step "differential oracle's reference: Debian's ruby-activerecord, ruby-activesupport, ruby-pg (6.1)"
+bash scripts/oracle-deps.sh
+
 step "compile (tsc, strict)"
 npx tsc -p tsconfig.json
 npx tsc -p tsconfig.test.json

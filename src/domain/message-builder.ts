@@ -6,7 +6,7 @@ import { rubyStringToI } from './column-types/codec';
 import { choosePartition } from './partitioner';
 import { encodeRailsString } from './rails-json';
 import { RawJson, formatPgNumeric } from './ruby-numbers';
-import { encodeRecordJson, recordPartitionKey, type RecordData, type SerializedRecord } from './record-shape';
+import { encodeRecordJson, recordIdText, recordPartitionKey, type RecordData, type SerializedRecord } from './record-shape';
 
 /**
  * Message building, pure: from a claimed row and the serialized record to the Kafka messages the
@@ -84,7 +84,8 @@ export function planRow(ctx: RowContext): RowPlan {
     record = deletedRecord(row.resourceId, ctx.idType);
   }
   const value = encodeEnvelope(row.eventName, row.resourceClass, record);
-  const key = messageKey(row.resourceClass, row.resourceId);
+  // The gem's key is "<class>:<resource.id>", the id as the record holds it (`42.0` for a numeric key).
+  const key = messageKey(row.resourceClass, recordIdText(record) ?? row.resourceId);
   // The gem rebuilds a vanished record from its id alone, so any other attribute is nil → "0".
   const partitionKey =
     ctx.record === undefined && ctx.partitionKeyAttribute !== 'id' && presentPartitionKey(row.partitionKey) === null

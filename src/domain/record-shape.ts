@@ -7,9 +7,10 @@
 // codec of its PostgreSQL type, see column-types/), the loader adds the links and sideloads.
 // Values stay PostgreSQL text until the message is built, so a value Rails cannot encode fails
 // the row that carries it (EncodingError) and nothing else.
-import type { ColumnCodec } from './column-types/codec';
+import { rubyStringToI, type ColumnCodec } from './column-types/codec';
 import { EncodingError, encodeRailsJsonAt, encodeRailsString } from './rails-json';
 import { partitionKeyFromAttribute } from './partitioner';
+import { RawJson } from './ruby-numbers';
 
 /** A column of a serializer's result. */
 export interface ShapeColumn {
@@ -136,13 +137,35 @@ export function recordAttribute(record: RecordData, name: string): unknown {
  * Ruby's to_i is undefined or raises for the value.
  */
 export function recordPartitionKey(record: RecordData, attribute: string): string | null {
-  if (!(record instanceof ShapedRecord)) return recordHas(record, attribute) ? partitionKeyFromAttribute(record[attribute]) : null;
+  if (!(record instanceof ShapedRecord)) {
+    if (!recordHas(record, attribute)) return null;
+    const value = record[attribute];
+    // A numeric key of a vanished record (BigDecimal#to_i; ids are far below its floor quirk).
+    return value instanceof RawJson ? rubyStringToI(JSON.parse(value.json) as string) : partitionKeyFromAttribute(value);
+  }
   const text = record.text(attribute);
   if (text === undefined) return null;
   if (text === null) return '0';
   const codec = record.codec(attribute) as ColumnCodec;
   if (codec.toI === undefined) throw new Error(`${attribute}: a ${codec.type} value has no to_i in Ruby, so it cannot be the partition key`);
   return codec.toI(text, attribute);
+}
+
+/**
+ * The record's id as Ruby prints it (`resource.id.to_s`, the gem's message key): `42`, `42.0`
+ * for a numeric key, the text of a string or uuid key. Undefined when the record has no id.
+ */
+export function recordIdText(record: RecordData): string | undefined {
+  if (record instanceof ShapedRecord) {
+    const text = record.text('id');
+    if (text === null || text === undefined) return undefined;
+    const toS = record.codec('id')?.toS;
+    return toS === undefined ? text : toS(text, 'id');
+  }
+  const id = record['id'];
+  if (typeof id === 'bigint' || typeof id === 'string' || typeof id === 'number') return String(id);
+  if (id instanceof RawJson) return JSON.parse(id.json) as string;
+  return undefined;
 }
 
 /**

@@ -226,8 +226,8 @@ function columnLink(rel: RelationshipConfig, record: ShapedRecord, column: strin
   const text = record.text(column) ?? null;
   const codec = record.codec(column) as ColumnCodec;
   if (rel.kind === 'has_many') {
-    // A NULL array (array_agg over no rows) is the empty list Rails' `<name>_ids` would give.
-    if (text === null) return { json: '[]', targets: [] };
+    // The gem reads `<singular>_ids`: a NULL array column is nil there too.
+    if (text === null) return { json: 'null', targets: [] };
     const flat = (items: PgArray): string[] => items.flatMap((i) => (i === null ? [] : typeof i === 'string' ? [i] : flat(i)));
     return { json: codec.json(text, column), targets: flat(parsePgArray(text, ',', column)).map((id) => ({ id, type: undefined })) };
   }

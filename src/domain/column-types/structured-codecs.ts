@@ -58,9 +58,9 @@ export function arrayCodec(element: ColumnCodec, delimiter: string): ColumnCodec
  * A range of a type Rails knows → Ruby Range → Range#to_s: `1...5`, `2024-01-01 10:00:00
  * UTC..2024-01-02 10:00:00 UTC`, `-Infinity...5` for an unbounded side; `empty` → nil. Ruby's Range
  * cannot exclude its start: ActiveRecord raises for `(a,b]` with a finite start, so such a value
- * fails its row.
+ * fails its row, as does a time range with an unbounded start and a bounded end.
  */
-export function rangeCodec(subtype: ColumnCodec, toS: (text: string, column: string) => string): ColumnCodec {
+export function rangeCodec(subtype: ColumnCodec, toS: (text: string, column: string) => string, infiniteStartRaises: boolean): ColumnCodec {
   const bound = (raw: string, column: string, infinite: string): string => {
     if (raw === '' || raw === infinite) return infinite === 'infinity' ? 'Infinity' : '-Infinity';
     return toS(raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1).replace(/""/g, '"').replace(/\\\\/g, '\\') : raw, column);
@@ -79,7 +79,11 @@ export function rangeCodec(subtype: ColumnCodec, toS: (text: string, column: str
       if (text.startsWith('(') && from !== '-Infinity' && from !== 'Infinity') {
         throw new EncodingError(`range ${text} excludes its start, which a Ruby Range cannot: ActiveRecord raises, so the gem could not read this record`, column);
       }
-      return encodeRailsString(`${from}${text.endsWith(')') ? '...' : '..'}${bound(toText, column, 'infinity')}`);
+      const to = bound(toText, column, 'infinity');
+      if (infiniteStartRaises && from === '-Infinity' && to !== 'Infinity') {
+        throw new EncodingError(`range ${text}: Ruby cannot make a Range from -Infinity to a time (ArgumentError), so the gem could not read this record`, column);
+      }
+      return encodeRailsString(`${from}${text.endsWith(')') ? '...' : '..'}${to}`);
     },
   };
 }

@@ -64,23 +64,35 @@ export function codecFor(info: PgTypeInfo): CodecChoice {
       const element = info.element === undefined ? undefined : codecFor({ ...info.element, typmod: info.typmod });
       if (element === undefined) return { codec: unknownType(info) };
       if ('refused' in element) return element;
-      return { codec: element.codec.known ? arrayCodec(element.codec, info.delimiter ?? ',') : unknownType(info) };
+      if (!element.codec.known) return { refused: unknownElement('an array', element.codec.type) };
+      return { codec: arrayCodec(element.codec, info.delimiter ?? ',') };
     }
     case 'r': {
       const subtype = info.element === undefined ? undefined : codecFor(info.element);
       if (subtype !== undefined && 'refused' in subtype) return subtype;
-      if (subtype === undefined || !subtype.codec.known) return { codec: unknownType(info) };
+      if (subtype === undefined) return { codec: unknownType(info) };
+      if (!subtype.codec.known) return { refused: unknownElement('a range', subtype.codec.type) };
       const toS = subtype.codec.toS;
       if (toS === undefined) {
         return { refused: `a range of ${subtype.codec.type}: Rails prints its bounds with Ruby's to_s, which the relay does not reproduce for this type` };
       }
-      return { codec: rangeCodec(subtype.codec, toS) };
+      // Ruby's Range.new(-Float::INFINITY, time) raises (Float cannot compare with a Time).
+      return { codec: rangeCodec(subtype.codec, toS, subtype.codec.type.startsWith('timestamp')) };
     }
     default:
       break;
   }
   if (info.name === 'numeric') return { codec: scaleIsZero(info.typmod) ? scaleZeroDecimalCodec : decimalCodec };
   return { codec: BY_NAME.get(info.name) ?? unknownType(info) };
+}
+
+/**
+ * ActiveRecord registers an array or range type only when it already knows the element type, and
+ * registers a type it does not know on first sight: whether it reads such a column as an array or
+ * as text depends on the columns it met before, which the relay cannot know.
+ */
+function unknownElement(what: string, type: string): string {
+  return `${what} of ${type}, a type ActiveRecord does not map: it reads the column as an array or as text depending on the columns it loaded before, so the relay cannot know which`;
 }
 
 function unknownType(info: PgTypeInfo): ColumnCodec {
