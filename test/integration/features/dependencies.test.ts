@@ -45,19 +45,29 @@ topics:
     partition_key: account_id
     models:
       Booking:
-        sql: |
-          SELECT b.id, b.account_id, b.final_price,
-                 (SELECT coalesce(json_agg(json_build_object('id', f.id, 'amount', f.amount::text) ORDER BY f.id), '[]')
-                    FROM bookings_fees f WHERE f.booking_id = b.id) AS bookings_fees,
-                 (SELECT coalesce(json_agg(json_build_object('id', t.id, 'name', t.name) ORDER BY t.id), '[]')
-                    FROM booking_tax_links l JOIN bookings_taxes t ON t.id = l.tax_id WHERE l.booking_id = b.id) AS bookings_taxes
-            FROM bookings b WHERE b.id = ANY($1::bigint[])
+        sql: SELECT id, account_id, final_price FROM bookings WHERE id = ANY($1::bigint[])
+        relationships:
+          bookings_fees:
+            has_many: BookingsFee
+            sql: SELECT booking_id AS owner_id, id FROM bookings_fees WHERE booking_id = ANY($1::bigint[]) ORDER BY id
+            sideload: true
+          bookings_taxes:
+            has_many: BookingsTax
+            sql: |
+              SELECT l.booking_id AS owner_id, l.tax_id AS id FROM booking_tax_links l
+               WHERE l.booking_id = ANY($1::bigint[]) ORDER BY l.tax_id
+            sideload: true
         dependencies:
           BookingsFee:
             parents_sql: SELECT id AS dependency_id, booking_id AS parent_id FROM bookings_fees WHERE id = ANY($1::bigint[])
             parent_from_changeset: booking_id
           BookingsTax:
             parents_sql: SELECT tax_id AS dependency_id, booking_id AS parent_id FROM booking_tax_links WHERE tax_id = ANY($1::bigint[])
+serializers:
+  BookingsFee:
+    sql: SELECT id, amount FROM bookings_fees WHERE id = ANY($1::bigint[])
+  BookingsTax:
+    sql: SELECT id, name FROM bookings_taxes WHERE id = ANY($1::bigint[])
 `);
   return { topic, file };
 }
@@ -83,8 +93,11 @@ test('changing a fee publishes booking_updated with the fee sideloaded', async (
   assert.equal(message?.partition, 3);
   assert.equal(
     message?.value?.toString(),
-    '{"message":[{"event":"booking_updated","model_name":"Booking","data":[{"id":1,"account_id":10,"final_price":"100.0","links":{},' +
-      '"bookings_fees":[{"id":11,"amount":"6.50"},{"id":12,"amount":"7.00"}],"bookings_taxes":[{"id":31,"name":"city tax"}]}]}]}',
+    // Each sideloaded record through its own serializer: typed attributes ("6.5", as BigDecimal
+    // prints it) and its own links, as the gem sends it.
+    '{"message":[{"event":"booking_updated","model_name":"Booking","data":[{"id":1,"account_id":10,"final_price":"100.0",' +
+      '"links":{"bookings_fees":[11,12],"bookings_taxes":[31]},' +
+      '"bookings_fees":[{"id":11,"amount":"6.5","links":{}},{"id":12,"amount":"7.0","links":{}}],"bookings_taxes":[{"id":31,"name":"city tax","links":{}}]}]}]}',
   );
 });
 
@@ -96,7 +109,7 @@ test('deleting a fee still republishes its booking, without the fee (parent from
   assert.equal(run.code, 0, run.output);
   const [message] = await consumeAll(topic, 1);
   assert.equal(message?.key, 'Booking:1');
-  assert.match(message?.value?.toString() ?? '', /"event":"booking_updated".*"bookings_fees":\[\{"id":11,"amount":"6.50"\}\]/);
+  assert.match(message?.value?.toString() ?? '', /"event":"booking_updated".*"links":\{"bookings_fees":\[11\],.*"bookings_fees":\[\{"id":11,"amount":"6.5","links":\{\}\}\]/);
   const [row] = await db.query<{ published: boolean }>(`SELECT published_at IS NOT NULL AS published FROM dionysus_outboxes WHERE resource_id = '12'`);
   assert.equal(row?.published, true);
 });
@@ -113,5 +126,5 @@ test('two bookings sharing a dependency each get their own key and partition', a
   // python3: zlib.crc32(b"10") % 6 == 3, zlib.crc32(b"20") % 6 == 0
   assert.equal(byKey.get('Booking:1')?.partition, 3);
   assert.equal(byKey.get('Booking:2')?.partition, 0);
-  for (const m of messages) assert.match(m.value?.toString() ?? '', /"bookings_taxes":\[\{"id":31,"name":"tourist tax"\}\]/);
+  for (const m of messages) assert.match(m.value?.toString() ?? '', /"bookings_taxes":\[\{"id":31,"name":"tourist tax","links":\{\}\}\]/);
 });

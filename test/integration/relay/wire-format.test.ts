@@ -61,8 +61,9 @@ before(async () => {
     await createTopic(topicName(key as TopicKey), partitions);
   }
 
-  // Bookings: attributes, then links (to-one account, to-many fees), then the sideloaded fees,
-  // each fee serialized like a record of its own (attributes + links), as the gem's sideloading does.
+  // Bookings: attributes, then links (to-one account from the account_id column, to-many fees from
+  // a query), then the sideloaded fees, each serialized by BookingsFee's own serializer (attributes
+  // + links), as the gem's sideloading does.
   topicsFile = writeTopicsFile(`
 namespace: ${namespace}
 topics:
@@ -99,18 +100,13 @@ topics:
   bookings:
     models:
       Booking:
-        sql: >-
-          SELECT b.id, b.account_id, b.final_price, b.created_at, b.updated_at,
-                 json_build_object(
-                   'account', b.account_id,
-                   'fees', coalesce((SELECT json_agg(f.id ORDER BY f.id) FROM bookings_fees f WHERE f.booking_id = b.id), '[]'::json)
-                 ) AS links,
-                 coalesce((SELECT json_agg(json_build_object(
-                             'id', f.id, 'booking_id', f.booking_id, 'name', f.name,
-                             'created_at', f.created_at, 'updated_at', f.updated_at,
-                             'links', json_build_object()) ORDER BY f.id)
-                             FROM bookings_fees f WHERE f.booking_id = b.id), '[]'::json) AS fees
-            FROM bookings b WHERE b.id = ANY($1::bigint[])
+        sql: SELECT id, account_id, final_price, created_at, updated_at FROM bookings WHERE id = ANY($1::bigint[])
+        relationships:
+          account: { has_one: Account }
+          fees:
+            has_many: BookingsFee
+            sql: SELECT booking_id AS owner_id, id FROM bookings_fees WHERE booking_id = ANY($1::bigint[]) ORDER BY id
+            sideload: true
   admin_users:
     models:
       Admin::User:
@@ -119,6 +115,9 @@ topics:
     models:
       User:
         sql: ${USER_SQL}
+serializers:
+  BookingsFee:
+    sql: SELECT id, booking_id, name, created_at, updated_at FROM bookings_fees WHERE id = ANY($1::bigint[])
 `);
 });
 
