@@ -21,8 +21,11 @@ export async function checkCommand(args: CliArgs, env: NodeJS.ProcessEnv, out: (
   const pool = createPool(settings.database, 'dionysus-relay-check');
   try {
     const loader = new SerializerLoader(pool, topics);
-    await loader.prepare();
-    for (const warning of loader.warnings) out(`WARNING ${warning}`);
+    try {
+      await loader.prepare();
+    } finally {
+      for (const warning of loader.warnings) out(`WARNING ${warning}`);
+    }
     out('serializers: every statement runs, returns an id column and only types the relay sends as Rails does; every relationship statement runs');
     await new DependencyResolver(pool, topics).prepare();
     out('dependencies: every parents_sql runs and returns dependency_id, parent_id');
