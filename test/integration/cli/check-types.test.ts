@@ -25,8 +25,10 @@ after(async () => {
   await db.drop();
 });
 
-function cli(args: string[], yaml: string): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, [cliPath(), ...args, '--topics', writeTopicsFile(yaml)], {
+/** `check` of a topics file whose only topic publishes Shift with `serializer` (YAML lines of the model). */
+function checkShift(serializer: string): { code: number | null; out: string } {
+  const yaml = `namespace: ${namespace}\ntopics:\n  shifts:\n    models:\n      Shift:\n${serializer.replace(/^/gm, '        ')}\n`;
+  const r = spawnSync(process.execPath, [cliPath(), 'check', '--topics', writeTopicsFile(yaml)], {
     env: baseRelayEnv(db.relayEnv()),
     encoding: 'utf8',
     timeout: 120_000,
@@ -35,29 +37,14 @@ function cli(args: string[], yaml: string): { code: number | null; out: string }
 }
 
 test('check names a column whose type cannot be sent as Rails would, and warns about a partition attribute not returned', () => {
-  const r = cli(['check'], `
-namespace: ${namespace}
-topics:
-  shifts:
-    models:
-      Shift:
-        sql: SELECT id, slots, note FROM shifts WHERE id = ANY($1::bigint[])
-`);
+  const r = checkShift('sql: SELECT id, slots, note FROM shifts WHERE id = ANY($1::bigint[])');
   assert.equal(r.code, 1, r.out);
   assert.match(r.out, /PROBLEM .*topics\.shifts\.models\.Shift: column slots \(_timetz\) cannot be sent as Rails would send it: an array of timetz/);
   assert.match(r.out, /WARNING .*topics\.shifts\.models\.Shift: the partition attribute account_id is not among the serializer's columns/);
 });
 
 test('a hidden partition column passes check without a warning', () => {
-  const r = cli(['check'], `
-namespace: ${namespace}
-topics:
-  shifts:
-    models:
-      Shift:
-        sql: SELECT id, note, account_id FROM shifts WHERE id = ANY($1::bigint[])
-        hidden_columns: [account_id]
-`);
+  const r = checkShift('sql: SELECT id, note, account_id FROM shifts WHERE id = ANY($1::bigint[])\nhidden_columns: [account_id]');
   assert.equal(r.code, 0, r.out);
   assert.doesNotMatch(r.out, /WARNING/);
 });
