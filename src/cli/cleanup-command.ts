@@ -1,29 +1,36 @@
 import { parseDuration } from '../domain/duration';
 import { loadSettings } from '../config/settings';
-import { RelayError } from '../errors';
+import { MAX_TIMER_MS, type ValueRule } from '../config/setting-values';
+import { settingsSchema, type SettingSpec } from '../config/settings-schema';
 import { OutboxStore } from '../postgres/outbox-store';
 import { qualifiedTable } from '../postgres/outbox-sql';
 import { createPool } from '../postgres/pool';
 import { handleSignals } from '../lifecycle/signals';
 import { createLogger } from '../observability/logger';
 import { OutboxRetention } from '../relay/retention';
-import type { CliArgs } from './args';
+import { parseFlagValue, settingsOverrides, type CliArgs } from './args';
 
-function duration(text: string, flag: string): number {
-  try {
-    return parseDuration(text);
-  } catch (err) {
-    throw new RelayError('CONFIG_INVALID', `${flag}: ${(err as Error).message}`);
-  }
+/** A pause between two deletes: any duration a timer can wait. */
+const PAUSE_RULE: ValueRule = { kind: 'duration', allowEmpty: false, minMs: 0, maxMs: MAX_TIMER_MS };
+
+/** Flags of cleanup, checked before anything is loaded, by the rules of the retention settings they stand in for. */
+function cleanupFlags(args: CliArgs): { olderThanMs: number; batchSize?: number; pauseMs?: number } {
+  const retentionRule = (key: string): ValueRule => (settingsSchema['retention']?.[key] as SettingSpec).rule;
+  const duration = (flag: string, rule: ValueRule, text: string): number => parseDuration(String(parseFlagValue('cleanup', flag, rule, text)));
+  return {
+    olderThanMs: duration('--older-than', retentionRule('olderThan'), args.olderThan as string),
+    ...(args.batchSize === undefined ? {} : { batchSize: parseFlagValue('cleanup', '--batch-size', retentionRule('batchSize'), args.batchSize) as number }),
+    ...(args.pause === undefined ? {} : { pauseMs: duration('--pause', PAUSE_RULE, args.pause) }),
+  };
 }
 
 /** `dionysus-relay cleanup --older-than 3d`: retention on demand, with progress and safe interruption. */
 export async function cleanupCommand(args: CliArgs, env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
-  const settings = loadSettings({ env, configFile: args.configFile, overrides: { 'log.level': args.logLevel } });
-  const olderThanMs = duration(args.olderThan as string, '--older-than');
-  const batchSize = args.batchSize === undefined ? settings.retention.batchSize : Number(args.batchSize);
-  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new RelayError('CONFIG_INVALID', '--batch-size: must be a positive whole number');
-  const pauseMs = args.pause === undefined ? settings.retention.pauseMs : duration(args.pause, '--pause');
+  const flags = cleanupFlags(args);
+  const settings = loadSettings({ env, configFile: args.configFile, overrides: settingsOverrides(args) });
+  const { olderThanMs } = flags;
+  const batchSize = flags.batchSize ?? settings.retention.batchSize;
+  const pauseMs = flags.pauseMs ?? settings.retention.pauseMs;
   const pool = createPool(settings.database, 'dionysus-relay-cleanup');
   const store = new OutboxStore(pool, qualifiedTable(settings.database.schema, settings.database.table));
   const retention = new OutboxRetention(store, { olderThanMs, batchSize, pauseMs }, createLogger(settings.log));

@@ -1,22 +1,34 @@
 import { join } from 'node:path';
 import { loadSettings } from '../config/settings';
 import { packageRoot } from '../package-root';
-import { migrate } from '../postgres/migrator';
+import { migrate, optionalMigrationNames } from '../postgres/migrator';
 import { createPool, redactUrl } from '../postgres/pool';
-import type { CliArgs } from './args';
+import { UsageError, settingsOverrides, type CliArgs } from './args';
 
 /** `dionysus-relay migrate`: applies sql/ to DATABASE_SCHEMA; prints what it did. */
 export async function migrateCommand(args: CliArgs, env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
-  const settings = loadSettings({ env, configFile: args.configFile, overrides: { 'log.level': args.logLevel } });
+  const sqlDir = join(packageRoot(), 'sql');
+  checkOptionalNames(args.optionalMigrations, optionalMigrationNames(sqlDir));
+  const settings = loadSettings({ env, configFile: args.configFile, overrides: settingsOverrides(args) });
   const pool = createPool(settings.database, 'dionysus-relay-migrate');
   try {
     await pool.query(`CREATE SCHEMA IF NOT EXISTS "${settings.database.schema.replace(/"/g, '""')}"`);
-    const result = await migrate(pool, join(packageRoot(), 'sql'), args.optionalMigrations);
+    const result = await migrate(pool, sqlDir, args.optionalMigrations);
     const where = `${redactUrl(settings.database.url)} schema ${settings.database.schema}`;
     for (const name of result.applied) out(`applied ${name}`);
     out(`${where}: ${result.applied.length} applied, ${result.skipped.length} already present`);
     return 0;
   } finally {
     await pool.end();
+  }
+}
+
+/** Every `--with` names an optional migration, once. */
+export function checkOptionalNames(given: readonly string[], valid: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const name of given) {
+    if (!valid.includes(name)) throw new UsageError(`migrate --with ${name}: unknown optional migration (valid names: ${valid.join(', ') || 'none'})`);
+    if (seen.has(name)) throw new UsageError(`migrate --with ${name} is given twice`);
+    seen.add(name);
   }
 }
