@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import { describeSettings } from '../config/settings';
 import type { FlagOverride } from '../config/settings-sources';
-import { parseSettingValue, type ValueRule } from '../config/setting-values';
+import { checkGivenFlags } from './flag-checks';
+import { UsageError } from './usage-error';
 
 export type Command = 'run' | 'migrate' | 'check' | 'tombstone' | 'cleanup' | 'genesis' | 'help' | 'version';
-type WorkCommand = Exclude<Command, 'help' | 'version'>;
+export type WorkCommand = Exclude<Command, 'help' | 'version'>;
 
 export interface CliArgs {
   command: Command;
@@ -37,7 +38,7 @@ export interface CliArgs {
   resume?: string | undefined;
 }
 
-export class UsageError extends Error {}
+export { UsageError } from './usage-error';
 
 const COMMON_OPTIONS = {
   config: { type: 'string' },
@@ -124,29 +125,6 @@ export function parseCli(argv: readonly string[]): CliArgs {
     over: values['over'] as string | undefined,
     resume: values['resume'] as string | undefined,
   };
-}
-
-/**
- * Checks every flag given, before anything is loaded or connected: a flag that takes one value may
- * be given once (the last would silently win), and never with an empty value.
- */
-function checkGivenFlags(command: WorkCommand, options: Readonly<Record<string, { type: string; multiple?: boolean }>>, tokens: ReturnType<typeof parseArgs>['tokens']): void {
-  const seen = new Set<string>();
-  for (const token of tokens ?? []) {
-    if (token.kind !== 'option') continue;
-    const option = options[token.name];
-    if (option?.type === 'string' && (token.value ?? '').trim() === '') throw new UsageError(`${command}: ${token.rawName} needs a value, got an empty one`);
-    if (option?.multiple === true) continue;
-    if (seen.has(token.name)) throw new UsageError(`${command}: ${token.rawName} is given twice (give it once)`);
-    seen.add(token.name);
-  }
-}
-
-/** A flag's value parsed by a settings rule; a value the rule refuses is a usage error (exit 2). */
-export function parseFlagValue(command: WorkCommand, flag: string, rule: ValueRule, text: string): string | number | boolean {
-  const parsed = parseSettingValue(rule, text);
-  if (!parsed.ok) throw new UsageError(`${command} ${flag}: ${JSON.stringify(text)} ${parsed.reason}`);
-  return parsed.value;
 }
 
 /** The settings the common flags set, with the flag's name for messages (`--topics` → topics.file). */

@@ -3,7 +3,8 @@ import { loadSettings } from '../config/settings';
 import { packageRoot } from '../package-root';
 import { migrate, optionalMigrationNames } from '../postgres/migrator';
 import { createPool, redactUrl } from '../postgres/pool';
-import { UsageError, settingsOverrides, type CliArgs } from './args';
+import { settingsOverrides, type CliArgs } from './args';
+import { checkOptionalNames } from './flag-checks';
 
 /** `dionysus-relay migrate`: applies sql/ to DATABASE_SCHEMA; prints what it did. */
 export async function migrateCommand(args: CliArgs, env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
@@ -20,15 +21,5 @@ export async function migrateCommand(args: CliArgs, env: NodeJS.ProcessEnv, out:
     return 0;
   } finally {
     await pool.end();
-  }
-}
-
-/** Every `--with` names an optional migration, once. */
-export function checkOptionalNames(given: readonly string[], valid: readonly string[]): void {
-  const seen = new Set<string>();
-  for (const name of given) {
-    if (!valid.includes(name)) throw new UsageError(`migrate --with ${name}: unknown optional migration (valid names: ${valid.join(', ') || 'none'})`);
-    if (seen.has(name)) throw new UsageError(`migrate --with ${name} is given twice`);
-    seen.add(name);
   }
 }
