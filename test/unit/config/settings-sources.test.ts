@@ -135,3 +135,10 @@ test('--help lines give each setting its env var, default and accepted values; s
   assert.ok(lines.some((l) => /DATABASE_URL\s+database\.url = \(secret\)/.test(l)));
   assert.ok(lines.some((l) => /RELAY_LISTEN_NOTIFY\s+relay\.listenNotify = true {3}\[true\/false \(also 1\/0, yes\/no\)\]/.test(l)));
 });
+
+test('config/settings.example.yaml passes every rule', async () => {
+  const { packageRoot } = await import('../../../src/package-root');
+  const settings = loadSettings({ env: {}, configFile: join(packageRoot(), 'config', 'settings.example.yaml') });
+  assert.equal(settings.relay.maxInflightBatches, 3);
+  assert.equal(settings.retry.jitterRatio, 0.2);
+});
