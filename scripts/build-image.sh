@@ -21,7 +21,7 @@
 # The Dockerfile's builder stage runs this script; running it by hand gives the same
 # folder, so the image's contents can be checked without Docker.
 #
-# OUTDIR ends up holding: package.json, package-lock.json, dist/, sql/, config/ and the
+# OUTDIR ends up holding: package.json, package-lock.json, LICENSE, dist/, sql/, config/ and the
 # production node_modules, with node-rdkafka reduced to its JavaScript, its compiled
 # addon and the librdkafka shared libraries that addon loads; and image-labels.json, the
 # OCI labels the Dockerfile puts on the image, from the same values.
@@ -108,7 +108,7 @@ if [[ -n "$(ls -A "${OUTDIR}")" ]]; then
 fi
 
 cd "${ROOT}"
-for f in package.json package-lock.json; do
+for f in package.json package-lock.json LICENSE; do
   [[ -f "${f}" ]] || die "${ROOT}/${f} is missing"
 done
 
@@ -134,8 +134,8 @@ fi
 [[ -f dist/cli/bin.js ]] || printf 'build-image.sh: warning: dist/cli/bin.js is missing: the image entrypoint will not start\n' >&2
 
 # --- 3. copy the runtime files
-step "copying package.json, package-lock.json, dist/, sql/, config/, node_modules/ into ${OUTDIR}"
-cp -p package.json package-lock.json "${OUTDIR}/"
+step "copying package.json, package-lock.json, LICENSE, dist/, sql/, config/, node_modules/ into ${OUTDIR}"
+cp -p package.json package-lock.json LICENSE "${OUTDIR}/"
 for dir in dist sql config; do
   if [[ -d "${dir}" ]]; then
     cp -a "${dir}" "${OUTDIR}/"

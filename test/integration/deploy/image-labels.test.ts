@@ -60,7 +60,7 @@ function dockerfileLabels(args: Record<string, string>): Record<string, string> 
   return labels;
 }
 
-function buildImage(extra: string[]): { status: number | null; output: string; labels?: Record<string, string> } {
+function buildImage(extra: string[]): { status: number | null; output: string; out: string; labels?: Record<string, string> } {
   const out = mkdtempSync(join(tmpdir(), 'dionysus-relay-labels-'));
   dirs.push(out);
   // --skip-build and --reuse-node-modules: the labels do not depend on them, and the build is quick.
@@ -70,8 +70,8 @@ function buildImage(extra: string[]): { status: number | null; output: string; l
     timeout: 5 * 60_000,
   });
   const output = `${r.stdout}\n${r.stderr}`;
-  if (r.status !== 0) return { status: r.status, output };
-  return { status: r.status, output, labels: JSON.parse(readFileSync(join(out, 'image-labels.json'), 'utf8')) as Record<string, string> };
+  if (r.status !== 0) return { status: r.status, output, out };
+  return { status: r.status, output, out, labels: JSON.parse(readFileSync(join(out, 'image-labels.json'), 'utf8')) as Record<string, string> };
 }
 
 test('the build output records exactly the labels the Dockerfile sets, from the same build args', () => {
@@ -104,6 +104,8 @@ test('by hand, the script labels the checkout: package.json version, git commit,
   assert.equal(labels['org.opencontainers.image.revision'], git.status === 0 ? git.stdout.trim() : 'unknown');
   assert.match(labels['org.opencontainers.image.created'] ?? '', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
   assert.equal(labels['org.opencontainers.image.source'], globalArgDefaults(instructions())['SOURCE']);
+  // The licence the labels name ships in the image.
+  assert.equal(readFileSync(join(built.out, 'LICENSE'), 'utf8'), readFileSync(join(ROOT, 'LICENSE'), 'utf8'));
 });
 
 test('a created time that is not RFC 3339 stops the build', () => {
