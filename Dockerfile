@@ -1,6 +1,9 @@
 # Container image of dionysus-relay.
 #
-#   docker build -t dionysus-relay .
+#   docker build -t dionysus-relay \
+#     --build-arg VERSION="$(node -p 'require("./package.json").version')" \
+#     --build-arg REVISION="$(git rev-parse HEAD)" \
+#     --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" .
 #   docker run --read-only --stop-timeout 40 \
 #     -e DATABASE_URL=postgres://... -e KAFKA_BROKERS=kafka:9092 \
 #     -v "$PWD/topics.yaml:/app/config/topics.yaml:ro" -p 9394:9394 dionysus-relay
@@ -8,15 +11,29 @@
 # Two stages: the builder compiles librdkafka (node-rdkafka) and the TypeScript, then
 # scripts/build-image.sh assembles the runtime folder /out; the runtime stage is the slim
 # Node image plus that folder and the few system libraries librdkafka links with.
+#
+# VERSION, REVISION (the git commit) and CREATED (RFC 3339) are required: they become the OCI
+# labels org.opencontainers.image.version/revision/created, and build-image.sh records the same
+# labels in /app/image-labels.json. SOURCE is the repository the image is built from.
 
 ARG NODE_BUILD_IMAGE=node:20-bookworm
 ARG NODE_RUNTIME_IMAGE=node:20-bookworm-slim
+ARG VERSION=""
+ARG REVISION=""
+ARG CREATED=""
+ARG SOURCE=https://github.com/dionysus-relay/dionysus-relay
 
 # ---------------------------------------------------------------------------- builder
 # The full bookworm image already has what node-gyp needs to compile librdkafka:
 # python3, make, g++, bash, and the OpenSSL/zlib headers.
 FROM ${NODE_BUILD_IMAGE} AS builder
+ARG VERSION
+ARG REVISION
+ARG CREATED
+ARG SOURCE
 WORKDIR /src
+RUN test -n "${VERSION}" && test -n "${REVISION}" && test -n "${CREATED}" \
+    || { echo 'pass --build-arg VERSION=... REVISION=... CREATED=... (see the top of the Dockerfile)' >&2; exit 1; }
 
 # Dependencies in their own layer: compiling librdkafka takes minutes, and this layer is
 # reused as long as package.json and package-lock.json do not change.
@@ -25,7 +42,8 @@ RUN npm ci --no-audit --no-fund
 
 # .dockerignore keeps node_modules/, dist/ and everything else not needed to build out.
 COPY . .
-RUN bash scripts/build-image.sh /out --reuse-node-modules --debian-deps /runtime-debs.txt
+RUN bash scripts/build-image.sh /out --reuse-node-modules --debian-deps /runtime-debs.txt \
+      --version "${VERSION}" --revision "${REVISION}" --created "${CREATED}" --source "${SOURCE}"
 
 # ---------------------------------------------------------------------------- runtime
 FROM ${NODE_RUNTIME_IMAGE} AS runtime
@@ -84,8 +102,18 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 ENTRYPOINT ["node", "/app/dist/cli/bin.js"]
 CMD ["run"]
 
-ARG VERSION=dev
+# The same labels as /app/image-labels.json (scripts/build-image.sh writes both from the same
+# values; test/integration/deploy/image-labels.test.ts keeps the two lists equal).
+ARG VERSION
+ARG REVISION
+ARG CREATED
+ARG SOURCE
 LABEL org.opencontainers.image.title="dionysus-relay" \
       org.opencontainers.image.description="Publishes rows of the dionysus_outboxes table to Kafka" \
       org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.url="${SOURCE}" \
+      org.opencontainers.image.documentation="${SOURCE}/blob/${REVISION}/README.md" \
       org.opencontainers.image.licenses="MIT"

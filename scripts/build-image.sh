@@ -3,7 +3,8 @@
 # `node OUTDIR/dist/cli/bin.js run` needs, and nothing it does not.
 #
 # Usage: bash scripts/build-image.sh OUTDIR [--reuse-node-modules] [--skip-build] [--force]
-#                                            [--debian-deps FILE]
+#                                            [--debian-deps FILE] [--version V] [--revision R]
+#                                            [--created TIME] [--source URL]
 #
 #   --reuse-node-modules  use the checkout's node_modules as they are instead of `npm ci`
 #                         (saves recompiling librdkafka, about 3 minutes)
@@ -12,16 +13,21 @@
 #   --debian-deps FILE    write to FILE the Debian packages that provide the shared
 #                         libraries the native addons link with (libssl3, ...), one a
 #                         line, for the runtime image to install (needs dpkg)
+#   --version V           org.opencontainers.image.version (default: package.json's version)
+#   --revision R          org.opencontainers.image.revision (default: git rev-parse HEAD)
+#   --created TIME        org.opencontainers.image.created, RFC 3339 (default: now, UTC)
+#   --source URL          org.opencontainers.image.source (default: the project's repository)
 #
 # The Dockerfile's builder stage runs this script; running it by hand gives the same
 # folder, so the image's contents can be checked without Docker.
 #
-# OUTDIR ends up holding: package.json, package-lock.json, dist/, sql/, config/ and the
+# OUTDIR ends up holding: package.json, package-lock.json, LICENSE, dist/, sql/, config/ and the
 # production node_modules, with node-rdkafka reduced to its JavaScript, its compiled
-# addon and the librdkafka shared libraries that addon loads.
+# addon and the librdkafka shared libraries that addon loads; and image-labels.json, the
+# OCI labels the Dockerfile puts on the image, from the same values.
 set -euo pipefail
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; }
 step() { printf '==> %s\n' "$*"; }
 die() { printf 'build-image.sh: error: %s\n' "$*" >&2; exit 1; }
 
@@ -30,13 +36,23 @@ REUSE_NODE_MODULES=0
 SKIP_BUILD=0
 FORCE=0
 DEBIAN_DEPS=""
+LABEL_VERSION=""
+LABEL_REVISION=""
+LABEL_CREATED=""
+LABEL_SOURCE="https://github.com/dionysus-relay/dionysus-relay"
 while [[ $# -gt 0 ]]; do
   arg="$1"
   shift
   case "${arg}" in
-    --debian-deps)
-      [[ $# -gt 0 ]] || die "--debian-deps needs a FILE"
-      DEBIAN_DEPS="$1"
+    --debian-deps|--version|--revision|--created|--source)
+      [[ $# -gt 0 ]] || die "${arg} needs a value"
+      case "${arg}" in
+        --debian-deps) DEBIAN_DEPS="$1" ;;
+        --version) LABEL_VERSION="$1" ;;
+        --revision) LABEL_REVISION="$1" ;;
+        --created) LABEL_CREATED="$1" ;;
+        --source) LABEL_SOURCE="$1" ;;
+      esac
       shift
       ;;
     --reuse-node-modules) REUSE_NODE_MODULES=1 ;;
@@ -59,6 +75,14 @@ fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 started=${SECONDS}
+
+# --- OCI label values: checked before any work, recorded at the end.
+[[ -n "${LABEL_VERSION}" ]] || LABEL_VERSION="$(node -p 'require(process.argv[1]).version' "${ROOT}/package.json")"
+[[ -n "${LABEL_REVISION}" ]] || LABEL_REVISION="$(git -C "${ROOT}" rev-parse HEAD 2>/dev/null || echo unknown)"
+[[ -n "${LABEL_CREATED}" ]] || LABEL_CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+[[ "${LABEL_CREATED}" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$ ]] \
+  || die "--created ${LABEL_CREATED} is not an RFC 3339 time (like 2024-01-31T12:00:00Z)"
+[[ -n "${LABEL_SOURCE}" ]] || die "--source needs a URL"
 
 # --- OUTDIR checks: it is emptied with --force, so refuse anything that is not clearly a scratch folder.
 mkdir -p "${OUTDIR}"
@@ -84,7 +108,7 @@ if [[ -n "$(ls -A "${OUTDIR}")" ]]; then
 fi
 
 cd "${ROOT}"
-for f in package.json package-lock.json; do
+for f in package.json package-lock.json LICENSE; do
   [[ -f "${f}" ]] || die "${ROOT}/${f} is missing"
 done
 
@@ -110,8 +134,8 @@ fi
 [[ -f dist/cli/bin.js ]] || printf 'build-image.sh: warning: dist/cli/bin.js is missing: the image entrypoint will not start\n' >&2
 
 # --- 3. copy the runtime files
-step "copying package.json, package-lock.json, dist/, sql/, config/, node_modules/ into ${OUTDIR}"
-cp -p package.json package-lock.json "${OUTDIR}/"
+step "copying package.json, package-lock.json, LICENSE, dist/, sql/, config/, node_modules/ into ${OUTDIR}"
+cp -p package.json package-lock.json LICENSE "${OUTDIR}/"
 for dir in dist sql config; do
   if [[ -d "${dir}" ]]; then
     cp -a "${dir}" "${OUTDIR}/"
@@ -197,6 +221,25 @@ if [[ -n "${DEBIAN_DEPS}" ]]; then
   rm -f "${DEBIAN_DEPS}.tmp"
   sed 's/^/    /' "${DEBIAN_DEPS}"
 fi
+
+# --- 8. the OCI labels, as the Dockerfile's runtime stage sets them (keep the two lists equal)
+step "recording the OCI image labels in ${OUTDIR}/image-labels.json"
+node -e '
+  const [file, version, revision, created, source] = process.argv.slice(1);
+  const labels = {
+    "org.opencontainers.image.title": "dionysus-relay",
+    "org.opencontainers.image.description": "Publishes rows of the dionysus_outboxes table to Kafka",
+    "org.opencontainers.image.version": version,
+    "org.opencontainers.image.revision": revision,
+    "org.opencontainers.image.created": created,
+    "org.opencontainers.image.source": source,
+    "org.opencontainers.image.url": source,
+    "org.opencontainers.image.documentation": `${source}/blob/${revision}/README.md`,
+    "org.opencontainers.image.licenses": "MIT",
+  };
+  require("node:fs").writeFileSync(file, JSON.stringify(labels, null, 2) + "\n");
+  for (const [key, value] of Object.entries(labels)) console.log(`    ${key}=${value}`);
+' "${OUTDIR}/image-labels.json" "${LABEL_VERSION}" "${LABEL_REVISION}" "${LABEL_CREATED}" "${LABEL_SOURCE}"
 
 step "done in $((SECONDS - started))s: ${OUTDIR} holds $(du -sh "${OUTDIR}" | cut -f1)"
 du -sh "${OUTDIR}"/* 2>/dev/null | sed 's/^/    /'

@@ -2,13 +2,13 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Pool } from 'pg';
-import type { CliArgs } from './cli/args';
+import { settingsOverrides, type CliArgs } from './cli/args';
 import { loadSettings, type Settings } from './config/settings';
 import { loadTopicsFile } from './config/topics-file';
 import { claimTopics, type TopicsConfig } from './config/topics-types';
 import { parseDuration } from './domain/duration';
-import { validateRetryPolicy, type RetryPolicy } from './domain/retry-schedule';
-import { RelayError, errorMessage } from './errors';
+import type { RetryPolicy } from './domain/retry-schedule';
+import { RelayError } from './errors';
 import { KafkaPublisher } from './kafka/publisher';
 import { producerConfig } from './kafka/librdkafka-config';
 import { handleSignals } from './lifecycle/signals';
@@ -35,24 +35,7 @@ import { OutboxRetention } from './relay/retention';
 
 /** Settings and topics for any command: validated once, then trusted. */
 export function loadConfiguration(args: CliArgs, env: NodeJS.ProcessEnv): { settings: Settings; topics: TopicsConfig } {
-  const settings = loadSettings({
-    env,
-    configFile: args.configFile,
-    overrides: { 'topics.file': args.topicsFile, 'log.level': args.logLevel },
-  });
-  const retryProblems = validateRetryPolicy(settings.retry);
-  if (retryProblems.length > 0) {
-    throw new RelayError('CONFIG_INVALID', retryProblems.map((p) => `retry: ${p}`).join('\n'));
-  }
-  for (const key of ['olderThan', 'interval'] as const) {
-    const text = settings.retention[key];
-    if (text === '') continue;
-    try {
-      parseDuration(text);
-    } catch (err) {
-      throw new RelayError('CONFIG_INVALID', `retention.${key}: ${errorMessage(err)}`);
-    }
-  }
+  const settings = loadSettings({ env, configFile: args.configFile, overrides: settingsOverrides(args) });
   return { settings, topics: loadTopicsFile(settings.topics.file) };
 }
 

@@ -1,8 +1,11 @@
 import { parseArgs } from 'node:util';
 import { describeSettings } from '../config/settings';
+import type { FlagOverride } from '../config/settings-sources';
+import { checkGivenFlags } from './flag-checks';
+import { UsageError } from './usage-error';
 
 export type Command = 'run' | 'migrate' | 'check' | 'tombstone' | 'cleanup' | 'genesis' | 'help' | 'version';
-type WorkCommand = Exclude<Command, 'help' | 'version'>;
+export type WorkCommand = Exclude<Command, 'help' | 'version'>;
 
 export interface CliArgs {
   command: Command;
@@ -19,6 +22,8 @@ export interface CliArgs {
   id?: string | undefined;
   partitionKey?: string | undefined;
   legacyNull?: boolean;
+  /** tombstone: send although the topic or model is not in the topics YAML. */
+  force?: boolean;
   /** cleanup */
   olderThan?: string | undefined;
   /** cleanup, genesis */
@@ -33,7 +38,7 @@ export interface CliArgs {
   resume?: string | undefined;
 }
 
-export class UsageError extends Error {}
+export { UsageError } from './usage-error';
 
 const COMMON_OPTIONS = {
   config: { type: 'string' },
@@ -53,6 +58,7 @@ const OPTIONS = {
     id: { type: 'string' },
     'partition-key': { type: 'string' },
     'legacy-null': { type: 'boolean' },
+    force: { type: 'boolean' },
   },
   cleanup: { ...COMMON_OPTIONS, 'older-than': { type: 'string' }, 'batch-size': { type: 'string' }, pause: { type: 'string' } },
   genesis: {
@@ -86,12 +92,14 @@ export function parseCli(argv: readonly string[]): CliArgs {
     throw new UsageError(`unknown command "${first}" (commands: run, migrate, check, tombstone, cleanup, genesis; see --help)`);
   }
   let values: Record<string, unknown>;
+  let tokens: ReturnType<typeof parseArgs>['tokens'];
   try {
-    ({ values } = parseArgs({ args: [...rest], options: OPTIONS[first], allowPositionals: false, strict: true }));
+    ({ values, tokens } = parseArgs({ args: [...rest], options: OPTIONS[first], allowPositionals: false, strict: true, tokens: true }));
   } catch (err) {
     throw new UsageError(`${first}: ${(err as Error).message}`);
   }
   if (values['help'] === true) return { command: 'help', helpFor: first, exitWhenIdle: false, optionalMigrations: [] };
+  checkGivenFlags(first, OPTIONS[first], tokens ?? []);
   const missing = (REQUIRED[first] ?? []).filter((name) => values[name] === undefined);
   if (missing.length > 0) throw new UsageError(`${first}: missing ${missing.map((m) => `--${m}`).join(', ')} (see ${first} --help)`);
   return {
@@ -106,6 +114,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     id: values['id'] as string | undefined,
     partitionKey: values['partition-key'] as string | undefined,
     legacyNull: values['legacy-null'] === true,
+    force: values['force'] === true,
     olderThan: values['older-than'] as string | undefined,
     batchSize: values['batch-size'] as string | undefined,
     pause: values['pause'] as string | undefined,
@@ -115,6 +124,14 @@ export function parseCli(argv: readonly string[]): CliArgs {
     rate: values['rate'] as string | undefined,
     over: values['over'] as string | undefined,
     resume: values['resume'] as string | undefined,
+  };
+}
+
+/** The settings the common flags set, with the flag's name for messages (`--topics` → topics.file). */
+export function settingsOverrides(args: Pick<CliArgs, 'topicsFile' | 'logLevel'>): Record<string, FlagOverride | undefined> {
+  return {
+    'topics.file': args.topicsFile === undefined ? undefined : { flag: '--topics', value: args.topicsFile },
+    'log.level': args.logLevel === undefined ? undefined : { flag: '--log-level', value: args.logLevel },
   };
 }
 
@@ -167,6 +184,7 @@ regular key MODEL:ID and partition, to TOPIC (and TOPIC_genesis for a genesis re
   --id ID                the resource's primary key
   --partition-key KEY    partition key (as the outbox row would carry it); default: the message key
   --legacy-null          send the gem's 4-byte string "null" instead of a null value
+  --force                send although TOPIC, or MODEL on it, is not in the topics YAML
   --topics FILE          topics YAML (env TOPICS_FILE, default config/topics.yaml)
 ${COMMON_HELP}`,
   cleanup: `dionysus-relay cleanup --older-than DURATION [options]

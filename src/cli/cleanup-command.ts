@@ -1,29 +1,20 @@
-import { parseDuration } from '../domain/duration';
 import { loadSettings } from '../config/settings';
-import { RelayError } from '../errors';
 import { OutboxStore } from '../postgres/outbox-store';
 import { qualifiedTable } from '../postgres/outbox-sql';
 import { createPool } from '../postgres/pool';
 import { handleSignals } from '../lifecycle/signals';
 import { createLogger } from '../observability/logger';
 import { OutboxRetention } from '../relay/retention';
-import type { CliArgs } from './args';
-
-function duration(text: string, flag: string): number {
-  try {
-    return parseDuration(text);
-  } catch (err) {
-    throw new RelayError('CONFIG_INVALID', `${flag}: ${(err as Error).message}`);
-  }
-}
+import { settingsOverrides, type CliArgs } from './args';
+import { cleanupFlags } from './flag-checks';
 
 /** `dionysus-relay cleanup --older-than 3d`: retention on demand, with progress and safe interruption. */
 export async function cleanupCommand(args: CliArgs, env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
-  const settings = loadSettings({ env, configFile: args.configFile, overrides: { 'log.level': args.logLevel } });
-  const olderThanMs = duration(args.olderThan as string, '--older-than');
-  const batchSize = args.batchSize === undefined ? settings.retention.batchSize : Number(args.batchSize);
-  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new RelayError('CONFIG_INVALID', '--batch-size: must be a positive whole number');
-  const pauseMs = args.pause === undefined ? settings.retention.pauseMs : duration(args.pause, '--pause');
+  const flags = cleanupFlags(args);
+  const settings = loadSettings({ env, configFile: args.configFile, overrides: settingsOverrides(args) });
+  const { olderThanMs } = flags;
+  const batchSize = flags.batchSize ?? settings.retention.batchSize;
+  const pauseMs = flags.pauseMs ?? settings.retention.pauseMs;
   const pool = createPool(settings.database, 'dionysus-relay-cleanup');
   const store = new OutboxStore(pool, qualifiedTable(settings.database.schema, settings.database.table));
   const retention = new OutboxRetention(store, { olderThanMs, batchSize, pauseMs }, createLogger(settings.log));

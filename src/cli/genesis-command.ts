@@ -3,7 +3,7 @@ import { RelayError, errorMessage } from '../errors';
 import { GenesisUsageError, describeOptions } from '../genesis/genesis-options';
 import { GENESIS_RUNS_TABLE, GenesisRunStore, type GenesisRunLock } from '../genesis/genesis-run-store';
 import { runGenesisSession, type SessionResult } from '../genesis/genesis-session';
-import { openSession, type GenesisSession } from '../genesis/genesis-setup';
+import { checkRequest, openSession, type GenesisRequest, type GenesisSession } from '../genesis/genesis-setup';
 import { ProgressDisplay } from '../genesis/progress-display';
 import { formatCount } from '../genesis/progress-format';
 import { KafkaPublisher } from '../kafka/publisher';
@@ -25,6 +25,17 @@ const GENESIS_POOL_SIZE = 3;
  */
 export async function genesisCommand(args: CliArgs, env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
   const { settings, topics } = loadConfiguration(args, env);
+  const request: GenesisRequest = {
+    topic: args.topic,
+    model: args.model,
+    resume: args.resume,
+    flags: { from: args.from, to: args.to, visibleOnly: args.visibleOnly, rate: args.rate, over: args.over, batchSize: args.batchSize },
+  };
+  try {
+    checkRequest(topics, request);
+  } catch (err) {
+    throw asUsageError(err);
+  }
   const pool = createPool({ ...settings.database, poolSize: GENESIS_POOL_SIZE }, 'dionysus-relay-genesis');
   // An idle connection that breaks is replaced on next use; the error surfaces on that query.
   pool.on('error', () => undefined);
@@ -33,16 +44,8 @@ export async function genesisCommand(args: CliArgs, env: NodeJS.ProcessEnv, out:
   let lock: GenesisRunLock | undefined;
   try {
     await checkDatabase(pool, settings);
-    const opened = await openSession(
-      { pool, store, publisher, topics },
-      {
-        topic: args.topic,
-        model: args.model,
-        resume: args.resume,
-        flags: { from: args.from, to: args.to, visibleOnly: args.visibleOnly, rate: args.rate, over: args.over, batchSize: args.batchSize },
-      },
-    ).catch((err: unknown) => {
-      throw err instanceof GenesisUsageError ? new UsageError(`genesis: ${err.message}`) : err;
+    const opened = await openSession({ pool, store, publisher, topics }, request).catch((err: unknown) => {
+      throw asUsageError(err);
     });
     if (opened.kind === 'already-done') {
       out(`genesis run ${opened.run.id} is already done (${formatCount(opened.run.sent)} sent); nothing to resume`);
@@ -55,6 +58,11 @@ export async function genesisCommand(args: CliArgs, env: NodeJS.ProcessEnv, out:
     await publisher.stop();
     await pool.end();
   }
+}
+
+/** A GenesisUsageError as the CLI's usage error (exit 2); anything else as it is. */
+function asUsageError(err: unknown): unknown {
+  return err instanceof GenesisUsageError ? new UsageError(`genesis: ${err.message}`) : err;
 }
 
 async function runWithSignals(session: GenesisSession, store: GenesisRunStore, publisher: KafkaPublisher): Promise<number> {

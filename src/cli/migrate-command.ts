@@ -1,17 +1,20 @@
 import { join } from 'node:path';
 import { loadSettings } from '../config/settings';
 import { packageRoot } from '../package-root';
-import { migrate } from '../postgres/migrator';
+import { migrate, optionalMigrationNames } from '../postgres/migrator';
 import { createPool, redactUrl } from '../postgres/pool';
-import type { CliArgs } from './args';
+import { settingsOverrides, type CliArgs } from './args';
+import { checkOptionalNames } from './flag-checks';
 
 /** `dionysus-relay migrate`: applies sql/ to DATABASE_SCHEMA; prints what it did. */
 export async function migrateCommand(args: CliArgs, env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
-  const settings = loadSettings({ env, configFile: args.configFile, overrides: { 'log.level': args.logLevel } });
+  const sqlDir = join(packageRoot(), 'sql');
+  checkOptionalNames(args.optionalMigrations, optionalMigrationNames(sqlDir));
+  const settings = loadSettings({ env, configFile: args.configFile, overrides: settingsOverrides(args) });
   const pool = createPool(settings.database, 'dionysus-relay-migrate');
   try {
     await pool.query(`CREATE SCHEMA IF NOT EXISTS "${settings.database.schema.replace(/"/g, '""')}"`);
-    const result = await migrate(pool, join(packageRoot(), 'sql'), args.optionalMigrations);
+    const result = await migrate(pool, sqlDir, args.optionalMigrations);
     const where = `${redactUrl(settings.database.url)} schema ${settings.database.schema}`;
     for (const name of result.applied) out(`applied ${name}`);
     out(`${where}: ${result.applied.length} applied, ${result.skipped.length} already present`);

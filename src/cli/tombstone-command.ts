@@ -5,24 +5,22 @@ import { RelayError } from '../errors';
 import { KafkaPublisher } from '../kafka/publisher';
 import { producerConfig } from '../kafka/librdkafka-config';
 import type { CliArgs } from './args';
+import { tombstoneTarget } from './tombstone-target';
 
 /** `dionysus-relay tombstone`: one null-valued message for one resource, keyed and partitioned as usual. */
 export async function tombstoneCommand(args: CliArgs, env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
   const { settings, topics } = loadConfiguration(args, env);
-  const wanted = args.topic as string;
-  const topic = topics.byName.get(wanted) ?? topics.topics.find((t) => t.key === wanted);
-  const topicName = topic?.name ?? wanted;
-  if (topic === undefined && !wanted.endsWith(GENESIS_SUFFIX)) {
-    out(`note: ${wanted} is not in ${topics.file}; sending to it as a plain topic (no genesis replica)`);
-  }
+  const target = tombstoneTarget(topics, args.topic as string, args.model as string, args.force === true);
+  for (const note of target.notes) out(note);
+  const { topicName, genesisReplica } = target;
   const publisher = new KafkaPublisher({ config: producerConfig(settings.kafka), metadataRefreshMs: 0 });
   await publisher.start();
   try {
-    const names = topic?.genesisReplica === true ? [topicName, topicName + GENESIS_SUFFIX] : [topicName];
+    const names = genesisReplica ? [topicName, topicName + GENESIS_SUFFIX] : [topicName];
     await publisher.refreshPartitions(names);
     const messages = tombstoneMessages({
       topicName,
-      genesisReplica: topic?.genesisReplica === true,
+      genesisReplica,
       resourceClass: args.model as string,
       resourceId: args.id as string,
       partitionKey: args.partitionKey ?? null,

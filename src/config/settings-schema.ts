@@ -1,57 +1,79 @@
+import { MAX_UNCAPPED_DELAY_SECONDS } from '../domain/retry-schedule';
+import { MAX_TIMER_MS, PG_INT_MAX, type ValueRule } from './setting-values';
+
 /**
- * The convict schema of the service settings: every key has a doc string, a default and an env var.
+ * The service settings: every key has a doc string, a default, an env var and a rule (what values
+ * it accepts, see setting-values.ts). convict gets its schema from this one (convictSchema below).
  * Secrets (database URL, SASL password) come only from env or files, never from defaults printed by
  * `--help`: their docs say so and their defaults hold no credentials.
  */
 
-export const settingsSchema = {
+export interface SettingSpec {
+  readonly doc: string;
+  readonly rule: ValueRule;
+  readonly default: string | number | boolean;
+  readonly env: string;
+  readonly sensitive?: boolean;
+}
+
+/** The loop's pause after a failed batch doubles up to this (relay-loop's MAX_ERROR_BACKOFF_MS). */
+export const MAX_ERROR_BACKOFF_MS = 30_000;
+/** Floor of the readiness and backlog query intervals (they are timers that query the database). */
+const MIN_INTERVAL_MS = 100;
+
+const int = (min: number, max: number): ValueRule => ({ kind: 'integer', min, max });
+const choice = (values: readonly string[]): ValueRule => ({ kind: 'choice', values });
+const text = (extra: { pattern?: RegExp; patternHint?: string; maxBytes?: number } = {}): ValueRule => ({ kind: 'text', allowEmpty: false, ...extra });
+const optionalText = (): ValueRule => ({ kind: 'text', allowEmpty: true });
+
+export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
   database: {
     url: {
-      doc: 'PostgreSQL connection URL of the application database that holds dionysus_outboxes. Secret.',
-      format: String,
+      doc: 'PostgreSQL connection URL (postgres:// or postgresql://) of the application database that holds dionysus_outboxes. Secret.',
+      rule: text(),
       default: 'postgres://127.0.0.1:5432/dionysus_relay',
       env: 'DATABASE_URL',
       sensitive: true,
     },
     urlFile: {
-      doc: 'Path of a file whose content is the database URL (wins over DATABASE_URL; for mounted secrets).',
-      format: String,
+      doc: 'Path of a file whose content is the database URL (for mounted secrets; instead of DATABASE_URL, not with it).',
+      rule: optionalText(),
       default: '',
       env: 'DATABASE_URL_FILE',
     },
     schema: {
       doc: 'Schema that holds the outbox table and is first on the search_path of every relay connection.',
-      format: String,
+      rule: text({ pattern: /^[a-z_][a-z0-9_]*$/, patternHint: 'a lowercase identifier (a-z, 0-9, _; not starting with a digit): the relay puts it unquoted on search_path, where other names would be folded or cut', maxBytes: 63 }),
       default: 'public',
       env: 'DATABASE_SCHEMA',
     },
     table: {
       doc: 'Name of the outbox table.',
-      format: String,
+      rule: text({ maxBytes: 63 }),
       default: 'dionysus_outboxes',
       env: 'OUTBOX_TABLE',
     },
     poolSize: {
-      doc: 'Maximum PostgreSQL connections of the relay (each batch in flight holds one; loads and bookkeeping share the rest).',
-      format: 'nat',
+      doc: 'Maximum PostgreSQL connections of the relay: one per batch in flight, plus 2 for serializer loads and bookkeeping, plus 1 for crash tracking when RELAY_POISON_MAX_CRASHES > 0 (a smaller pool is refused).',
+      rule: int(1, 1000),
       default: 10,
       env: 'DATABASE_POOL_SIZE',
     },
     statementTimeoutMs: {
-      doc: 'statement_timeout of relay connections in ms; a serializer slower than this fails its rows with SERIALIZER_TIMEOUT.',
-      format: 'nat',
+      doc: 'statement_timeout of relay connections in ms; a serializer slower than this fails its rows with SERIALIZER_TIMEOUT; 0 = no limit.',
+      rule: int(0, PG_INT_MAX),
       default: 30000,
       env: 'DATABASE_STATEMENT_TIMEOUT_MS',
     },
     idleInTransactionTimeoutMs: {
-      doc: 'idle_in_transaction_session_timeout in ms: a relay frozen while holding claimed rows loses its claim transaction after this, so its rows are not locked forever (their resources wait for it to resume or exit: the frozen-relay guard).',
-      format: 'nat',
+      doc: 'idle_in_transaction_session_timeout in ms: a relay frozen while holding claimed rows loses its claim transaction after this, so its rows are not locked forever (their resources wait for it to resume or exit: the frozen-relay guard). Batches keep their session alive every third of it, so it is 0 (off) or at least 1000.',
+      rule: int(0, PG_INT_MAX),
       default: 60000,
       env: 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
     },
     sslCaFile: {
       doc: 'Path of a PEM file with the CA that signed the server certificate (enables TLS verification).',
-      format: String,
+      rule: optionalText(),
       default: '',
       env: 'DATABASE_SSL_CA_FILE',
     },
@@ -59,76 +81,77 @@ export const settingsSchema = {
   kafka: {
     brokers: {
       doc: 'Comma-separated Kafka bootstrap servers (host:port).',
-      format: String,
+      rule: text(),
       default: '127.0.0.1:9092',
       env: 'KAFKA_BROKERS',
     },
     clientId: {
       doc: 'Kafka client.id of the producer.',
-      format: String,
+      rule: text(),
       default: 'dionysus-relay',
       env: 'KAFKA_CLIENT_ID',
     },
     securityProtocol: {
       doc: 'security.protocol: plaintext, ssl, sasl_plaintext or sasl_ssl.',
-      format: ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'],
+      rule: choice(['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl']),
       default: 'plaintext',
       env: 'KAFKA_SECURITY_PROTOCOL',
     },
     saslMechanism: {
       doc: 'sasl.mechanisms: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.',
-      format: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
+      rule: choice(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']),
       default: 'PLAIN',
       env: 'KAFKA_SASL_MECHANISM',
     },
     saslUsername: {
-      doc: 'SASL user name.',
-      format: String,
+      doc: 'SASL user name. Treated as a secret (never printed).',
+      rule: optionalText(),
       default: '',
       env: 'KAFKA_SASL_USERNAME',
+      sensitive: true,
     },
     saslPassword: {
       doc: 'SASL password. Secret: from env or KAFKA_SASL_PASSWORD_FILE only.',
-      format: String,
+      rule: optionalText(),
       default: '',
       env: 'KAFKA_SASL_PASSWORD',
       sensitive: true,
     },
     saslPasswordFile: {
-      doc: 'Path of a file whose content is the SASL password (wins over KAFKA_SASL_PASSWORD).',
-      format: String,
+      doc: 'Path of a file whose content is the SASL password (instead of KAFKA_SASL_PASSWORD, not with it).',
+      rule: optionalText(),
       default: '',
       env: 'KAFKA_SASL_PASSWORD_FILE',
     },
     sslCaFile: {
       doc: 'Path of a PEM CA bundle for TLS to the brokers (ssl.ca.location).',
-      format: String,
+      rule: optionalText(),
       default: '',
       env: 'KAFKA_SSL_CA_FILE',
     },
     librdkafka: {
-      doc: 'Extra librdkafka producer settings as a JSON object (env) or a map (settings file); they override the relay defaults.',
+      doc: 'Extra librdkafka producer settings as a JSON object (env) or a map (settings file); they override the relay defaults. Keys the relay sets from its own settings (broker list, client id, message timeout, security) are refused: use those settings.',
       // Kept as JSON text inside convict: its strict validation would read the dotted librdkafka
       // names ("linger.ms") as nested settings keys. Parsed and checked in settings.ts.
-      format: String,
+      rule: { kind: 'json-object' },
       default: '{}',
       env: 'KAFKA_LIBRDKAFKA',
     },
     metadataRefreshMs: {
-      doc: 'How often the relay re-reads partition counts of its topics from the brokers, in ms.',
-      format: 'nat',
+      doc: 'How often the relay re-reads partition counts of its topics from the brokers, in ms; 0 = before every batch.',
+      rule: int(0, MAX_TIMER_MS),
       default: 60000,
       env: 'KAFKA_METADATA_REFRESH_MS',
     },
     deliveryTimeoutMs: {
-      doc: 'message.timeout.ms: how long librdkafka keeps retrying a message before reporting it failed.',
-      format: 'nat',
+      doc: 'message.timeout.ms: how long librdkafka keeps retrying a message before reporting it failed, in ms (more than linger.ms).',
+      rule: int(1, PG_INT_MAX),
       default: 30000,
       env: 'KAFKA_DELIVERY_TIMEOUT_MS',
     },
     stallRestartMs: {
       doc: 'Producer watchdog: after this long with no broker connection while the brokers accept connections (librdkafka lost them), the relay exits with code 75 to be restarted; 0 = off.',
-      format: 'nat',
+      rule: int(0, MAX_TIMER_MS),
       default: 60000,
       env: 'KAFKA_STALL_RESTART_MS',
     },
@@ -136,7 +159,7 @@ export const settingsSchema = {
   topics: {
     file: {
       doc: 'Path of the topics YAML (namespace, topics, models and their serializers).',
-      format: String,
+      rule: text(),
       default: 'config/topics.yaml',
       env: 'TOPICS_FILE',
     },
@@ -144,13 +167,13 @@ export const settingsSchema = {
   log: {
     level: {
       doc: 'Log level: fatal, error, warn, info, debug, trace or silent.',
-      format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      rule: choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
       default: 'info',
       env: 'LOG_LEVEL',
     },
     format: {
       doc: 'Log format: json, pretty, or auto (pretty on a terminal, json otherwise).',
-      format: ['auto', 'json', 'pretty'],
+      rule: choice(['auto', 'json', 'pretty']),
       default: 'auto',
       env: 'LOG_FORMAT',
     },
@@ -158,55 +181,55 @@ export const settingsSchema = {
   relay: {
     batchSize: {
       doc: 'Rows claimed per batch. Each row takes one advisory lock slot while its batch is in flight (see README, Limits).',
-      format: 'nat',
+      rule: int(1, 100_000),
       default: 1000,
       env: 'RELAY_BATCH_SIZE',
     },
     maxInflightBatches: {
       doc: 'Batches in flight at once (claimed and not yet marked); each holds one database connection.',
-      format: 'nat',
+      rule: int(1, 100),
       default: 2,
       env: 'RELAY_MAX_INFLIGHT_BATCHES',
     },
     pollIntervalMs: {
       doc: 'Longest pause after a round of claims that found nothing, in ms (pauses start at 5 ms and double up to it).',
-      format: 'nat',
+      rule: int(1, MAX_TIMER_MS),
       default: 200,
       env: 'RELAY_POLL_INTERVAL_MS',
     },
     poisonMaxCrashes: {
       doc: 'Set a row aside (error_class POISON_ROW, retry_at = infinity) after it was in flight during this many crashes of a relay; 0 = off. Needs the tables of `migrate`.',
-      format: 'nat',
+      rule: int(0, 1000),
       default: 3,
       env: 'RELAY_POISON_MAX_CRASHES',
     },
     onPublish: {
       doc: 'What happens to a published row: mark (set published_at, as the gem) or delete (for installations that keep no history; failed rows are still marked).',
-      format: ['mark', 'delete'],
+      rule: choice(['mark', 'delete']),
       default: 'mark',
       env: 'RELAY_ON_PUBLISH',
     },
     listenNotify: {
       doc: 'LISTEN for the optional insert trigger (migrate --with notify_trigger) to publish without waiting for the poll; needs a direct or session-pooled connection.',
-      format: Boolean,
+      rule: { kind: 'boolean' },
       default: true,
       env: 'RELAY_LISTEN_NOTIFY',
     },
     publishDelayMs: {
       doc: 'Publish a row only this long after its created_at (the gem\'s intended delay), in ms.',
-      format: 'nat',
+      rule: int(0, MAX_TIMER_MS),
       default: 0,
       env: 'RELAY_PUBLISH_DELAY_MS',
     },
     shutdownGraceMs: {
       doc: 'On SIGTERM/SIGINT: time allowed to finish batches in flight before a hard stop (exit 1), in ms.',
-      format: 'nat',
+      rule: int(1, MAX_TIMER_MS),
       default: 25000,
       env: 'RELAY_SHUTDOWN_GRACE_MS',
     },
     errorBackoffMs: {
-      doc: 'Pause after a batch failed as a whole (database or broker down), doubled up to 30 s while it keeps failing.',
-      format: 'nat',
+      doc: 'Pause after a batch failed as a whole (database or broker down), in ms, doubled up to 30 s (its maximum) while it keeps failing.',
+      rule: int(1, MAX_ERROR_BACKOFF_MS),
       default: 500,
       env: 'RELAY_ERROR_BACKOFF_MS',
     },
@@ -214,51 +237,51 @@ export const settingsSchema = {
   retry: {
     baseSeconds: {
       doc: 'Retry delay after the n-th failure is baseSeconds * 2^n (the gem: 5 → 10 s, 20 s, 40 s ...).',
-      format: 'nat',
+      rule: int(1, MAX_UNCAPPED_DELAY_SECONDS),
       default: 5,
       env: 'RETRY_BASE_SECONDS',
     },
     maxDelaySeconds: {
-      doc: 'Cap of the retry delay in seconds; 0 = no cap (the gem).',
-      format: 'nat',
+      doc: 'Cap of the retry delay in seconds; 0 = no cap (the gem); otherwise at least RETRY_BASE_SECONDS.',
+      rule: int(0, MAX_UNCAPPED_DELAY_SECONDS),
       default: 0,
       env: 'RETRY_MAX_DELAY_SECONDS',
     },
     jitterRatio: {
       doc: 'Random shortening of each retry delay, 0..1 (0 = none, the gem).',
-      format: Number,
+      rule: { kind: 'decimal', min: 0, max: 1 },
       default: 0,
       env: 'RETRY_JITTER_RATIO',
     },
     maxAttempts: {
       doc: 'Give a row up after this many failures (retry_at = infinity); 0 = retry forever (the gem).',
-      format: 'nat',
+      rule: int(0, PG_INT_MAX),
       default: 0,
       env: 'RETRY_MAX_ATTEMPTS',
     },
   },
   retention: {
     olderThan: {
-      doc: 'In-daemon retention: delete published rows older than this (e.g. 3d, 12h); empty = off. Unpublished rows are never deleted.',
-      format: String,
+      doc: 'In-daemon retention: delete published rows older than this (e.g. 3d, 12h); empty = off. Unpublished rows are never deleted. Not with RELAY_ON_PUBLISH=delete (nothing stays published).',
+      rule: { kind: 'duration', allowEmpty: true, minMs: 1000, maxMs: 100 * 365 * 86_400_000 },
       default: '',
       env: 'RETENTION_OLDER_THAN',
     },
     interval: {
       doc: 'How often the in-daemon retention runs (e.g. 1h).',
-      format: String,
+      rule: { kind: 'duration', allowEmpty: false, minMs: 1000, maxMs: MAX_TIMER_MS },
       default: '1h',
       env: 'RETENTION_INTERVAL',
     },
     batchSize: {
       doc: 'Rows deleted per statement by retention (short transactions).',
-      format: 'nat',
+      rule: int(1, 100_000),
       default: 1000,
       env: 'RETENTION_BATCH_SIZE',
     },
     pauseMs: {
       doc: 'Pause between two retention delete statements, in ms.',
-      format: 'nat',
+      rule: int(0, MAX_TIMER_MS),
       default: 100,
       env: 'RETENTION_PAUSE_MS',
     },
@@ -266,47 +289,47 @@ export const settingsSchema = {
   http: {
     port: {
       doc: 'Port of /metrics, /healthz and /readyz; 0 disables the HTTP server.',
-      format: 'port',
+      rule: int(0, 65_535),
       default: 9394,
       env: 'HTTP_PORT',
     },
     host: {
       doc: 'Address the HTTP server binds.',
-      format: String,
+      rule: text(),
       default: '0.0.0.0',
       env: 'HTTP_HOST',
     },
   },
   health: {
     livenessTimeoutMs: {
-      doc: '/healthz fails when no claim attempt finished for this long, in ms.',
-      format: 'nat',
+      doc: '/healthz fails when no claim attempt finished for this long, in ms; longer than RELAY_POLL_INTERVAL_MS and RELAY_ERROR_BACKOFF_MS (the loop\'s longest pauses).',
+      rule: int(1, MAX_TIMER_MS),
       default: 60000,
       env: 'HEALTH_LIVENESS_TIMEOUT_MS',
     },
     compatFile: {
       doc: 'Touch __dionysus_outbox_worker__running__<HOSTNAME> in health.compatFileDir after every pass and remove it on shutdown, like the Ruby worker.',
-      format: Boolean,
+      rule: { kind: 'boolean' },
       default: false,
       env: 'HEALTH_COMPAT_FILE',
     },
     compatFileDir: {
       doc: 'Directory of the compatibility health file (health.compatFile); the Ruby worker\'s probes look in /tmp.',
-      format: String,
+      rule: text(),
       default: '/tmp',
       env: 'HEALTH_COMPAT_FILE_DIR',
     },
     readinessIntervalMs: {
-      doc: 'How often /readyz checks PostgreSQL (SELECT 1), in ms (minimum 100); /readyz answers from the last check.',
-      format: 'nat',
+      doc: 'How often /readyz checks PostgreSQL (SELECT 1), in ms; /readyz answers from the last check.',
+      rule: int(MIN_INTERVAL_MS, MAX_TIMER_MS),
       default: 5000,
       env: 'HEALTH_READINESS_INTERVAL_MS',
     },
   },
   metrics: {
     backlogIntervalMs: {
-      doc: 'How often the pending-rows and outbox-table gauges are refreshed by a query, in ms (minimum 100); never per scrape.',
-      format: 'nat',
+      doc: 'How often the pending-rows and outbox-table gauges are refreshed by a query, in ms; never per scrape.',
+      rule: int(MIN_INTERVAL_MS, MAX_TIMER_MS),
       default: 15000,
       env: 'METRICS_BACKLOG_INTERVAL_MS',
     },

@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import convict from 'convict';
-import { parse as parseYaml } from 'yaml';
 import { RelayError, errorMessage } from '../errors';
+import { brokerListProblem, databaseUrlProblem } from './connection-targets';
+import { contradictions, type SettingsWithSecretFiles } from './settings-checks';
 import { settingsSchema } from './settings-schema';
+import { effectiveSettings, readSettingsFile, shown, where, type FlagOverride, type RawSetting, type SettingSource } from './settings-sources';
+import { describeRule, parseSettingValue, type ValueRule } from './setting-values';
 
 /** Validated service settings; every component receives only its slice. */
 export interface Settings {
@@ -52,121 +55,169 @@ export interface LoadSettingsOptions {
   env: NodeJS.ProcessEnv;
   /** Optional YAML or JSON settings file (`--config`). Env vars win over it. */
   configFile?: string | undefined;
-  /** Values from CLI flags; they win over everything. */
-  overrides?: Record<string, unknown>;
+  /** Values from command-line flags, by settings key (`topics.file`); they win over everything. */
+  overrides?: Readonly<Record<string, FlagOverride | undefined>>;
 }
 
-/** Builds, validates and returns the settings; throws CONFIG_INVALID naming the file and key. */
+/** Settings whose values are paths of files the relay reads (checked readable before any connection). */
+const FILE_SETTINGS = ['database.sslCaFile', 'kafka.sslCaFile'] as const;
+
+/**
+ * Builds, validates and returns the settings. Every value is parsed strictly from its text; then
+ * the secret files are read, URLs and paths checked, and contradictions between settings looked
+ * for. Throws one CONFIG_INVALID listing every problem, each naming its env var (and the settings
+ * file and line, or the flag, that gave the value).
+ */
 export function loadSettings(options: LoadSettingsOptions): Settings {
-  const source = options.configFile ?? 'environment';
-  const fileValues = options.configFile === undefined ? undefined : librdkafkaAsText(readSettingsFile(options.configFile));
+  const file = options.configFile === undefined ? undefined : readSettingsFile(options.configFile, settingsSchema);
+  const raw = effectiveSettings(settingsSchema, options.env, file?.values, options.overrides ?? {});
+  const problems = [...(file?.problems ?? [])];
+  const values = new Map<string, string | number | boolean>();
+  for (const [key, setting] of raw) {
+    const spec = specOf(key);
+    const parsed = parseSettingValue(spec.rule, setting.text);
+    if (parsed.ok) values.set(key, parsed.value);
+    else problems.push(`${where(key, spec, setting.source)}: ${spec.sensitive === true ? 'the value' : JSON.stringify(setting.text.trim())} ${parsed.reason}`);
+  }
+  const librdkafkaSetting = raw.get('kafka.librdkafka') as RawSetting;
+  const librdkafka = parseLibrdkafka(String(values.get('kafka.librdkafka') ?? '{}'), where('kafka.librdkafka', specOf('kafka.librdkafka'), librdkafkaSetting.source), problems);
+  if (problems.length > 0) throw invalid(problems);
+
+  const sources = new Map([...raw].map(([key, setting]) => [key, setting.source]));
+  const given = new Set([...sources].filter(([, source]) => source.kind !== 'default').map(([key]) => key));
+  const settings = resolveSecretFiles(toSettings(values, librdkafka), sources);
+  problems.push(...connectionProblems(settings, sources));
+  const show = (key: string): string => shown(key, specOf(key), sources.get(key) as SettingSource, valueAt(settings, key));
+  const name = (key: string): string => where(key, specOf(key), sources.get(key) as SettingSource);
+  problems.push(...contradictions({ settings, show, name, given: (key) => given.has(key) }));
+  if (problems.length > 0) throw invalid(problems);
+  return { ...settings, database: without(settings.database, 'urlFile'), kafka: without(settings.kafka, 'saslPasswordFile') };
+}
+
+/** `value` without `key` (the paths of secret files, which no component needs once they are read). */
+function without<T extends object, K extends keyof T>(value: T, key: K): Omit<T, K> {
+  return Object.fromEntries(Object.entries(value).filter(([k]) => k !== key)) as Omit<T, K>;
+}
+
+function invalid(problems: readonly string[]): RelayError {
+  return new RelayError('CONFIG_INVALID', problems.join('\n'), { context: { problems } });
+}
+
+function specOf(key: string): (typeof settingsSchema)[string][string] {
+  const [section = '', name = ''] = key.split('.');
+  const spec = settingsSchema[section]?.[name];
+  if (spec === undefined) throw new Error(`no setting ${key}`);
+  return spec;
+}
+
+function valueAt(settings: SettingsWithSecretFiles, key: string): unknown {
+  const [section = '', name = ''] = key.split('.');
+  return (settings as unknown as Record<string, Record<string, unknown>>)[section]?.[name];
+}
+
+/** The parsed values into convict (defaults, structure, a last type check) and out as Settings. */
+function toSettings(values: ReadonlyMap<string, string | number | boolean>, librdkafka: Settings['kafka']['librdkafka']): SettingsWithSecretFiles {
   // convict's own types for a schema this size are too deep for tsc; the result is typed below.
-  let config: convict.Config<unknown>;
-  try {
-    // Env values are parsed here (a malformed KAFKA_LIBRDKAFKA JSON throws), so this is inside try.
-    config = convict(settingsSchema as convict.Schema<unknown>, { env: options.env, args: [] });
-    // convict's load() re-imports the environment afterwards, so env vars win over the file.
-    if (fileValues !== undefined) config.load(fileValues);
-    for (const [key, value] of Object.entries(options.overrides ?? {})) {
-      if (value !== undefined) config.set(key, value);
-    }
-    config.validate({ allowed: 'strict' });
-  } catch (err) {
-    throw new RelayError('CONFIG_INVALID', `invalid settings (${source}): ${errorMessage(err)}`, {
-      cause: err,
-      context: { file: source },
-    });
-  }
-  const raw = config.getProperties() as unknown as Omit<Settings, 'kafka'> & {
-    database: { urlFile: string };
-    kafka: Omit<Settings['kafka'], 'librdkafka'> & { saslPasswordFile: string; librdkafka: string };
-  };
-  const settings = { ...raw, kafka: { ...raw.kafka, librdkafka: parseLibrdkafka(raw.kafka.librdkafka, source) } };
-  return resolveSecretFiles(settings);
+  const config = convict(convictSchema() as convict.Schema<unknown>, { env: {}, args: [] });
+  for (const [key, value] of values) config.set(key, value);
+  config.validate({ allowed: 'strict' });
+  const props = config.getProperties() as unknown as SettingsWithSecretFiles & { kafka: { librdkafka: unknown } };
+  return { ...props, kafka: { ...props.kafka, librdkafka } };
 }
 
-function readSettingsFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new RelayError('CONFIG_INVALID', `cannot read settings file ${file}: ${errorMessage(err)}`, {
-      cause: err,
-      context: { file },
-    });
-  }
-  let value: unknown;
-  try {
-    value = parseYaml(text);
-  } catch (err) {
-    throw new RelayError('CONFIG_INVALID', `${file}: not valid YAML/JSON: ${errorMessage(err)}`, {
-      cause: err,
-      context: { file },
-    });
-  }
-  if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new RelayError('CONFIG_INVALID', `${file}: the settings file must be a map of sections`, { context: { file } });
-  }
-  return value as Record<string, unknown>;
+/** The convict schema: each key's doc, default, env var, and the type its parsed value has. */
+function convictSchema(): Record<string, Record<string, { doc: string; format: unknown; default: unknown; env: string; sensitive: boolean }>> {
+  return Object.fromEntries(
+    Object.entries(settingsSchema).map(([section, keys]) => [
+      section,
+      Object.fromEntries(
+        Object.entries(keys).map(([key, spec]) => [
+          key,
+          { doc: spec.doc, format: convictFormat(spec.rule), default: spec.default, env: spec.env, sensitive: spec.sensitive === true },
+        ]),
+      ),
+    ]),
+  );
 }
 
-/** A settings file may give kafka.librdkafka as a map; convict holds it as JSON text. */
-function librdkafkaAsText(values: Record<string, unknown>): Record<string, unknown> {
-  const kafka = values['kafka'];
-  if (typeof kafka !== 'object' || kafka === null) return values;
-  const librdkafka = (kafka as Record<string, unknown>)['librdkafka'];
-  if (librdkafka === undefined || typeof librdkafka === 'string') return values;
-  return { ...values, kafka: { ...(kafka as Record<string, unknown>), librdkafka: JSON.stringify(librdkafka) } };
+function convictFormat(rule: ValueRule): unknown {
+  switch (rule.kind) {
+    case 'integer':
+      return 'int';
+    case 'decimal':
+      return Number;
+    case 'boolean':
+      return Boolean;
+    case 'choice':
+      return rule.values;
+    default:
+      return String;
+  }
 }
 
-function parseLibrdkafka(text: string, source: string): Record<string, string | number | boolean> {
-  const invalid = (reason: string): RelayError =>
-    new RelayError('CONFIG_INVALID', `invalid settings (${source}): kafka.librdkafka (KAFKA_LIBRDKAFKA): ${reason}`, { context: { key: 'kafka.librdkafka' } });
+function parseLibrdkafka(text: string, at: string, problems: string[]): Settings['kafka']['librdkafka'] {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw invalid(`not a JSON object: ${errorMessage(err)}`);
+    problems.push(`${at}: not a JSON object: ${errorMessage(err)}`);
+    return {};
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('must be an object of librdkafka settings');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problems.push(`${at}: must be an object of librdkafka settings`);
+    return {};
+  }
   for (const [key, v] of Object.entries(value)) {
-    if (!['string', 'number', 'boolean'].includes(typeof v)) throw invalid(`${key} must be a string, number or boolean`);
+    if (!['string', 'number', 'boolean'].includes(typeof v)) problems.push(`${at}: ${key} must be a string, number or boolean`);
   }
-  return value as Record<string, string | number | boolean>;
+  return value as Settings['kafka']['librdkafka'];
 }
 
-function resolveSecretFiles(
-  s: Settings & { database: { urlFile: string }; kafka: { saslPasswordFile: string } },
-): Settings {
-  const fromFile = (file: string, key: string): string => {
+/** Reads DATABASE_URL_FILE and KAFKA_SASL_PASSWORD_FILE; the values read take those files as their source. */
+function resolveSecretFiles(s: SettingsWithSecretFiles, sources: Map<string, SettingSource>): SettingsWithSecretFiles {
+  const fromFile = (fileKey: string, valueKey: string, path: string): string => {
+    const via = where(fileKey, specOf(fileKey), sources.get(fileKey) as SettingSource);
+    let text: string;
     try {
-      return readFileSync(file, 'utf8').trim();
+      text = readFileSync(path, 'utf8').trim();
     } catch (err) {
-      throw new RelayError('CONFIG_INVALID', `${key}: cannot read ${file}: ${errorMessage(err)}`, {
-        cause: err,
-        context: { key, file },
-      });
+      throw new RelayError('CONFIG_INVALID', `${via}: cannot read ${path}: ${errorMessage(err)}`, { cause: err, context: { key: fileKey, file: path } });
     }
+    sources.set(valueKey, { kind: 'secret-file', path, via });
+    return text;
   };
-  const { urlFile, ...database } = s.database;
-  const { saslPasswordFile, ...kafka } = s.kafka;
-  return {
-    ...s,
-    database: { ...database, url: urlFile ? fromFile(urlFile, 'database.urlFile') : database.url },
-    kafka: { ...kafka, saslPassword: saslPasswordFile ? fromFile(saslPasswordFile, 'kafka.saslPasswordFile') : kafka.saslPassword },
-  };
+  const url = s.database.urlFile === '' ? s.database.url : fromFile('database.urlFile', 'database.url', s.database.urlFile);
+  const password = s.kafka.saslPasswordFile === '' ? s.kafka.saslPassword : fromFile('kafka.saslPasswordFile', 'kafka.saslPassword', s.kafka.saslPasswordFile);
+  return { ...s, database: { ...s.database, url }, kafka: { ...s.kafka, saslPassword: password } };
 }
 
-/** Lines for `--help`: each key, its env var, default and doc. Sensitive defaults are never shown. */
+/** The database URL and the broker list parse; the CA files the connections need are readable. */
+function connectionProblems(s: SettingsWithSecretFiles, sources: ReadonlyMap<string, SettingSource>): string[] {
+  const at = (key: string): string => where(key, specOf(key), sources.get(key) as SettingSource);
+  const problems: string[] = [];
+  const urlProblem = databaseUrlProblem(s.database.url);
+  if (urlProblem !== undefined) problems.push(`${at('database.url')}: ${urlProblem}`);
+  const brokersProblem = brokerListProblem(s.kafka.brokers);
+  if (brokersProblem !== undefined) problems.push(`${at('kafka.brokers')}: ${JSON.stringify(s.kafka.brokers)} ${brokersProblem}`);
+  for (const key of FILE_SETTINGS) {
+    const path = String(valueAt(s, key));
+    if (path === '') continue;
+    try {
+      accessSync(path, fsConstants.R_OK);
+    } catch (err) {
+      problems.push(`${at(key)}: cannot read ${path}: ${errorMessage(err)}`);
+    }
+  }
+  return problems;
+}
+
+/** Lines for `--help`: each key, its env var, default, accepted values and doc. Sensitive defaults are never shown. */
 export function describeSettings(): string[] {
   const lines: string[] = [];
   for (const [section, keys] of Object.entries(settingsSchema)) {
-    for (const [key, spec] of Object.entries(
-      keys as Record<string, { env: string; doc: string; default: unknown; sensitive?: boolean }>,
-    )) {
-      const def = spec.sensitive ? '(secret)' : JSON.stringify(spec.default);
-      lines.push(`  ${spec.env.padEnd(40)} ${section}.${key} = ${def}`);
+    for (const [key, spec] of Object.entries(keys)) {
+      const def = spec.sensitive === true ? '(secret)' : JSON.stringify(spec.default);
+      lines.push(`  ${spec.env.padEnd(40)} ${section}.${key} = ${def}   [${describeRule(spec.rule)}]`);
       lines.push(`      ${spec.doc}`);
     }
   }

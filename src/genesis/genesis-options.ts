@@ -1,3 +1,4 @@
+import { parseWholeNumber } from '../config/setting-values';
 import { parseDuration } from '../domain/duration';
 
 /**
@@ -43,6 +44,8 @@ export interface GenesisFlags {
 export class GenesisUsageError extends Error {}
 
 export const DEFAULT_GENESIS_BATCH_SIZE = 500;
+/** Ids per page at most: a page's ids travel as one array parameter of the serializer. */
+export const MAX_GENESIS_BATCH_SIZE = 100_000;
 
 /** Parsed flags of a new run; `overMs` still needs the run's total to become a rate. */
 export interface ParsedGenesisFlags {
@@ -110,17 +113,29 @@ export function parseTimestamp(text: string, flag: string): string {
     // JS Date keeps milliseconds only; extra fractional digits are cut, not rounded.
     const clock = (time ?? '00:00').replace(/(\.\d{3})\d+$/, '$1');
     const ms = Date.parse(`${date}T${clock}${zone === undefined ? 'Z' : zone.toUpperCase()}`);
-    if (!Number.isNaN(ms)) return new Date(ms).toISOString();
+    if (!Number.isNaN(ms) && isCalendarDate(date as string)) return new Date(ms).toISOString();
   }
   throw new GenesisUsageError(`${flag}: "${text}" is not an ISO 8601 timestamp (examples: 2024-01-31, 2024-01-31T12:00:00Z)`);
 }
 
+/** Date.parse rolls 2024-02-31 over into March; a day the month does not have is refused instead. */
+function isCalendarDate(date: string): boolean {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  const parsed = new Date(Date.UTC(year, month - 1, day));
+  return parsed.getUTCMonth() === month - 1 && parsed.getUTCDate() === day;
+}
+
 function parseBatchSize(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n <= 0) {
-    throw new GenesisUsageError(`--batch-size: "${text}" must be a positive whole number`);
-  }
-  return n;
+  const parsed = parseWholeNumber(text.trim(), 1, MAX_GENESIS_BATCH_SIZE);
+  if (!parsed.ok) throw new GenesisUsageError(`--batch-size: "${text}" ${parsed.reason}`);
+  return parsed.value as number;
+}
+
+/** A `--resume` value: the run's id, a number. */
+export function parseRunId(text: string): string {
+  const id = text.trim();
+  if (!/^\d{1,18}$/.test(id)) throw new GenesisUsageError(`--resume: "${text}" is not a run id (a number)`);
+  return id;
 }
 
 /** The stored options of a new run: --over becomes the rate that spreads `total` over that time. */

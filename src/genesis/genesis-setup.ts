@@ -6,6 +6,7 @@ import {
   GenesisUsageError,
   optionsForNewRun,
   parseGenesisFlags,
+  parseRunId,
   parseStoredOptions,
   spreadRate,
   type GenesisFlags,
@@ -51,12 +52,9 @@ export type OpenResult = { readonly kind: 'session'; readonly session: GenesisSe
  * leaves a run behind.
  */
 export async function openSession(deps: SetupDeps, request: GenesisRequest): Promise<OpenResult> {
-  const flags = parseGenesisFlags(request.flags);
+  const flags = checkRequest(deps.topics, request);
   if (request.resume !== undefined) return openResumed(deps, request, flags);
-  if (request.topic === undefined || request.model === undefined) {
-    throw new GenesisUsageError('missing --topic and --model (or --resume ID to continue a run)');
-  }
-  const target = resolveTarget(deps.topics, request.topic, request.model);
+  const target = resolveTarget(deps.topics, request.topic as string, request.model as string);
   const { ids, loader } = await prepareSources(deps, target, flags);
   const total = await ids.count();
   const options = optionsForNewRun(flags, total);
@@ -66,9 +64,26 @@ export async function openSession(deps: SetupDeps, request: GenesisRequest): Pro
   return { kind: 'session', session: { run, options, target, ids, loader, lock, resumed: false } };
 }
 
+/**
+ * What can be checked without a connection, so that a mistake is reported before any: the flags,
+ * the run id of --resume, and for a new run its topic and model and where its ids are paged from.
+ */
+export function checkRequest(topics: TopicsConfig, request: GenesisRequest): ParsedGenesisFlags {
+  const flags = parseGenesisFlags(request.flags);
+  if (request.resume !== undefined) {
+    parseRunId(request.resume);
+    return flags;
+  }
+  if (request.topic === undefined || request.model === undefined) {
+    const missing = [request.topic === undefined ? '--topic' : undefined, request.model === undefined ? '--model' : undefined].filter((m) => m !== undefined);
+    throw new GenesisUsageError(`missing ${missing.join(' and ')} (or --resume ID to continue a run)`);
+  }
+  idRelation(resolveTarget(topics, request.topic, request.model).model, topics.file);
+  return flags;
+}
+
 async function openResumed(deps: SetupDeps, request: GenesisRequest, flags: ParsedGenesisFlags): Promise<OpenResult> {
-  const id = (request.resume as string).trim();
-  if (!/^\d{1,18}$/.test(id)) throw new GenesisUsageError(`--resume: "${request.resume}" is not a run id (a number)`);
+  const id = parseRunId(request.resume as string);
   const run = await deps.store.find(id);
   if (run === undefined) throw new GenesisUsageError(`--resume: there is no genesis run ${id}`);
   if (run.status === 'done') return { kind: 'already-done', run };

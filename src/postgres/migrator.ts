@@ -21,7 +21,7 @@ export function listMigrations(sqlDir: string, optional: readonly string[]): Arr
     .sort()
     .map((f) => ({ name: f.replace(/\.sql$/, ''), path: join(sqlDir, f) }));
   const optionalDir = join(sqlDir, 'optional');
-  const available = readdirSync(optionalDir).filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, ''));
+  const available = optionalMigrationNames(sqlDir);
   const extra = optional.map((name) => {
     if (!available.includes(name)) {
       throw new Error(`unknown optional migration "${name}" (available: ${available.join(', ') || 'none'})`);
@@ -29,6 +29,14 @@ export function listMigrations(sqlDir: string, optional: readonly string[]): Arr
     return { name: `optional/${name}`, path: join(optionalDir, `${name}.sql`) };
   });
   return [...core, ...extra];
+}
+
+/** Names `migrate --with` accepts: the files of sql/optional/ without .sql. */
+export function optionalMigrationNames(sqlDir: string): string[] {
+  return readdirSync(join(sqlDir, 'optional'))
+    .filter((f) => f.endsWith('.sql'))
+    .map((f) => f.replace(/\.sql$/, ''))
+    .sort();
 }
 
 export async function migrate(pool: Pool, sqlDir: string, optional: readonly string[] = []): Promise<MigrationResult> {

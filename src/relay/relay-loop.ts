@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { MAX_ERROR_BACKOFF_MS } from '../config/settings-schema';
 import type { TopicConfig } from '../config/topics-types';
 import { errorMessage } from '../errors';
 import { runBatch, type BatchDeps } from './batch-processor';
@@ -15,8 +16,6 @@ export interface RelayLoopOptions {
   /** Resolve `idle` and stop once nothing is pending and nothing is in flight. */
   readonly exitWhenIdle: boolean;
 }
-
-const MAX_ERROR_BACKOFF_MS = 30_000;
 
 /**
  * The relay's state machine, per worker: claiming → (publishing → marking) → claiming again at once

@@ -55,11 +55,11 @@ test('invalid settings name the key; secrets never appear', () => {
   const file = writeTopicsFile(`namespace: demo\ntopics:\n  users:\n    models:\n${GOOD_MODEL}\n`);
   const badBatch = run(['run', '--topics', file], { RELAY_BATCH_SIZE: 'lots' });
   assert.equal(badBatch.code, 2);
-  assert.match(badBatch.stderr, /relay\.batchSize/);
+  assert.match(badBatch.stderr, /RELAY_BATCH_SIZE \(relay\.batchSize\): "lots" is not a whole number/);
 
   const badJson = run(['run', '--topics', file], { KAFKA_LIBRDKAFKA: '{not json' });
   assert.equal(badJson.code, 2);
-  assert.match(badJson.stderr, /invalid settings/);
+  assert.match(badJson.stderr, /KAFKA_LIBRDKAFKA \(kafka\.librdkafka\): not a JSON object/);
 
   const secret = 's3cr3t-pw-for-test';
   const badDb = run(['run', '--topics', file], { DATABASE_URL: `postgres://dionysus:${secret}@127.0.0.1:1/nowhere` });

@@ -9,15 +9,17 @@ import { baseRelayEnv, cliPath, usersTopicsFile } from '../../helpers/relay-proc
 
 const namespace = uniqueNamespace('tomb');
 const topic = `${namespace}_users`;
+const unconfigured = `${namespace}_legacy`;
 let topicsFile: string;
 
 before(async () => {
   await createTopic(topic, 6);
+  await createTopic(unconfigured, 1);
   topicsFile = usersTopicsFile(namespace, 'SELECT id FROM users WHERE id = ANY($1::bigint[])');
 });
 
 after(async () => {
-  await deleteTopics([topic]);
+  await deleteTopics([topic, unconfigured]);
 });
 
 function tombstone(extra: string[]): { code: number | null; out: string } {
@@ -51,4 +53,16 @@ test('missing flags are a usage error', () => {
   const r = tombstone(['--topic', 'users']);
   assert.equal(r.code, 2);
   assert.match(r.out, /tombstone: missing --id/);
+});
+
+test('a topic that is not in the topics YAML needs --force', async () => {
+  const refused = tombstone(['--topic', unconfigured, '--id', '5']);
+  assert.equal(refused.code, 2, refused.out);
+  assert.match(refused.out, new RegExp(`tombstone --topic ${unconfigured}: not in .*topics\\.yaml \\(topics: ${topic}\\); check the name, or add --force`));
+  const forced = tombstone(['--topic', unconfigured, '--id', '5', '--force']);
+  assert.equal(forced.code, 0, forced.out);
+  assert.match(forced.out, /sending to it as a plain topic \(--force\)/);
+  const [message] = await consumeAll(unconfigured, 1);
+  assert.equal(message?.key, 'User:5');
+  assert.equal(message?.value, null);
 });

@@ -100,6 +100,7 @@ interface DeploymentSpec {
 interface Rule {
   alert?: string;
   expr: string;
+  annotations?: Record<string, string>;
 }
 
 // ---------------------------------------------------------------------------------- helm
@@ -575,4 +576,39 @@ test('the Grafana dashboard parses and reads only metrics the relay exports', ()
   ]) {
     assert.ok(used.has(expected), `dashboard does not show ${expected}`);
   }
+});
+
+/** GitHub's anchor for a Markdown heading: lower case, punctuation dropped, spaces as hyphens. */
+function headingAnchor(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+}
+
+test('every alert has a runbook_url whose anchor is a section of docs/runbook.md, and every alert section has an alert', () => {
+  const runbook = readFileSync(join(ROOT, 'docs', 'runbook.md'), 'utf8');
+  const headings = [...runbook.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1] as string);
+  const anchors = new Set(headings.map(headingAnchor));
+  const base = 'https://github.com/dionysus-relay/dionysus-relay/blob/main/docs/runbook.md';
+  const rulesOf = (manifests: Manifest[]): Rule[] =>
+    (only(manifests, 'PrometheusRule').spec as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules).filter((r) => r.alert !== undefined);
+
+  // The chart's own alerts (ci/full-values.yaml adds a rule of a user's through additionalRules).
+  const enabled = ['--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true'];
+  const rules = rulesOf(render(enabled));
+  assert.ok(rules.length >= 6, `only ${rules.length} alerts rendered`);
+  for (const rule of rules) {
+    const url = rule.annotations?.['runbook_url'] ?? '';
+    assert.ok(url.startsWith(`${base}#`), `alert ${rule.alert} has runbook_url ${JSON.stringify(url)}`);
+    const anchor = url.slice(base.length + 1);
+    assert.ok(anchors.has(anchor), `alert ${rule.alert}: docs/runbook.md has no section #${anchor}`);
+  }
+  // One section per alert, and no section for an alert that does not exist.
+  const alertSections = headings.filter((h) => /^DionysusRelay\w+$/.test(h)).sort();
+  assert.deepEqual(alertSections, rules.map((r) => r.alert as string).sort());
+
+  // The base URL is a value (your own copy of the runbook), and it cannot be empty.
+  const own = rulesOf(render([...enabled, '--set', 'metrics.prometheusRule.runbookBaseUrl=https://wiki.example.com/relay']));
+  assert.ok(own.every((r) => r.annotations?.['runbook_url'] === `https://wiki.example.com/relay#${(r.alert as string).toLowerCase()}`));
+  const none = helm(['template', 'rel', CHART, ...enabled, '--set', 'metrics.prometheusRule.runbookBaseUrl=']);
+  assert.notEqual(none.status, 0);
+  assert.match(none.stderr, /metrics\.prometheusRule\.runbookBaseUrl is required/);
 });

@@ -104,7 +104,7 @@ test('what is not configured is a usage error (exit 2) naming it; no run is reco
 
   const missing = runGenesis(db, ['--topics', topicsFile, '--topic', 'visible']);
   assert.equal(missing.code, 2, missing.stdout + missing.stderr);
-  assert.match(missing.stderr, /missing --topic and --model/);
+  assert.match(missing.stderr, /genesis: missing --model \(or --resume ID to continue a run\)/);
 
   const unknownRun = runGenesis(db, ['--topics', topicsFile, '--resume', '987654']);
   assert.equal(unknownRun.code, 2, unknownRun.stdout + unknownRun.stderr);

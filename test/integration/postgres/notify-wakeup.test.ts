@@ -35,7 +35,9 @@ after(async () => {
 
 test('a committed outbox row wakes the relay through LISTEN/NOTIFY', async () => {
   const topicsFile = usersTopicsFile(namespace);
-  relay = startRelay(['run', '--topics', topicsFile], { ...db.relayEnv(), RELAY_POLL_INTERVAL_MS: '600000', LOG_LEVEL: 'debug' });
+  // The liveness timeout must outlast the poll interval (a shorter one is refused as a contradiction).
+  const env = { ...db.relayEnv(), RELAY_POLL_INTERVAL_MS: '600000', HEALTH_LIVENESS_TIMEOUT_MS: '1200000', LOG_LEVEL: 'debug' };
+  relay = startRelay(['run', '--topics', topicsFile], env);
   await relay.waitForLog('relay running');
   // Let every worker finish its first empty round and fall asleep for the long poll interval.
   await new Promise((resolve) => setTimeout(resolve, 1000));

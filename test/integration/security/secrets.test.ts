@@ -8,8 +8,9 @@ import { baseRelayEnv, cliPath, startRelay, usersTopicsFile } from '../../helper
 import { freePort, httpGet } from '../observability/support';
 
 // No password, SASL secret or full connection string ever appears in logs, metrics, errors or
-// --help: the relay runs at debug level with known secrets, publishes, fails a row, is scraped,
-// and everything it printed or served is searched for them.
+// --help: the relay runs at trace level with a known database password, publishes, fails a row, is
+// scraped, and everything it printed or served is searched for it; start-up errors (an unreachable
+// database, SASL credentials refused as a contradiction) and --help are searched the same way.
 
 let db: TestDatabase;
 const namespace = uniqueNamespace('secret');
@@ -44,10 +45,9 @@ test('logs, metrics, errors and --help never show a secret', async () => {
     HTTP_PORT: String(port),
     HTTP_HOST: '127.0.0.1',
     LOG_LEVEL: 'trace',
-    KAFKA_SASL_USERNAME: 'relay',
-    KAFKA_SASL_PASSWORD: SASL_SECRET,
     KAFKA_LIBRDKAFKA: '{"linger.ms":1}',
   };
+  const sasl = { KAFKA_SASL_USERNAME: 'relay', KAFKA_SASL_PASSWORD: SASL_SECRET };
   const file = usersTopicsFile(namespace);
   const relay = startRelay(['run', '--topics', file], env);
   await relay.waitForLog('relay running');
@@ -61,15 +61,19 @@ test('logs, metrics, errors and --help never show a secret', async () => {
   assertClean(metrics.body, '/metrics');
   assertClean(ready.body, '/readyz');
 
-  // Errors: a bad broker list and an unreachable database, with the same secrets.
+  // Errors: an unreachable database, and SASL credentials without a SASL protocol (refused).
   const failing = spawnSync(process.execPath, [cliPath(), 'run', '--topics', file], {
     env: baseRelayEnv({ ...env, DATABASE_URL: `postgres://dionysus:${DB_PASSWORD}@127.0.0.1:1/x` }),
     encoding: 'utf8',
     timeout: 60_000,
   });
-  assert.notEqual(failing.status, 0);
+  assert.equal(failing.status, 1, failing.stderr);
   assertClean(failing.stdout + failing.stderr, 'the start-up error');
+  const refused = spawnSync(process.execPath, [cliPath(), 'run', '--topics', file], { env: baseRelayEnv({ ...env, ...sasl }), encoding: 'utf8', timeout: 60_000 });
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.match(refused.stderr, /KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD: SASL settings without SASL/);
+  assertClean(refused.stdout + refused.stderr, 'the refused configuration');
 
-  const help = spawnSync(process.execPath, [cliPath(), 'run', '--help'], { env: baseRelayEnv(env), encoding: 'utf8' });
+  const help = spawnSync(process.execPath, [cliPath(), 'run', '--help'], { env: baseRelayEnv({ ...env, ...sasl }), encoding: 'utf8' });
   assertClean(help.stdout, '--help');
 });

@@ -35,6 +35,6 @@ test('unknown keys in a settings file and bad values name the key', () => {
   const file = join(dir, 'settings.yaml');
   writeFileSync(file, 'relay:\n  batchSise: 20\n');
   assert.throws(() => loadSettings({ env: {}, configFile: file }), (err: unknown) => err instanceof RelayError && /relay\.batchSise/.test(err.message) && err.message.includes(file));
-  assert.throws(() => loadSettings({ env: { KAFKA_LIBRDKAFKA: '[1]' } }), /kafka\.librdkafka \(KAFKA_LIBRDKAFKA\): must be an object/);
+  assert.throws(() => loadSettings({ env: { KAFKA_LIBRDKAFKA: '[1]' } }), /KAFKA_LIBRDKAFKA \(kafka\.librdkafka\): must be an object/);
   assert.throws(() => loadSettings({ env: { KAFKA_LIBRDKAFKA: '{"a":{"b":1}}' } }), /a must be a string, number or boolean/);
 });

@@ -74,3 +74,15 @@ test('the options in one line', () => {
   const options = optionsForNewRun(parseGenesisFlags({ from: '2024-01-01', over: '1h', visibleOnly: true }), 7_200);
   assert.equal(describeOptions(options), 'updated_at 2024-01-01T00:00:00.000Z .. +∞, visible records only, at most 2 records/s (spread over 1h), 500 per page');
 });
+
+test('strict flags: a day the month does not have, batch sizes as whole numbers in range, run ids', async () => {
+  const { MAX_GENESIS_BATCH_SIZE, parseRunId } = await import('../../../src/genesis/genesis-options');
+  assert.throws(() => parseTimestamp('2024-02-30', '--from'), /--from: "2024-02-30" is not an ISO 8601 timestamp/);
+  assert.throws(() => parseTimestamp('2023-02-29T10:00', '--to'), GenesisUsageError);
+  assert.equal(parseTimestamp('2024-02-29T10:00', '--to'), '2024-02-29T10:00:00.000Z');
+  assert.throws(() => parseGenesisFlags({ batchSize: '1e3' }), /--batch-size: "1e3" is not a whole number \(digits only: no fraction, sign or exponent; 1 to 100000\)/);
+  assert.throws(() => parseGenesisFlags({ batchSize: String(MAX_GENESIS_BATCH_SIZE + 1) }), /--batch-size: "100001" is out of range \(1 to 100000\)/);
+  assert.equal(parseGenesisFlags({ batchSize: String(MAX_GENESIS_BATCH_SIZE) }).batchSize, MAX_GENESIS_BATCH_SIZE);
+  assert.equal(parseRunId(' 42 '), '42');
+  assert.throws(() => parseRunId('last'), /--resume: "last" is not a run id \(a number\)/);
+});
