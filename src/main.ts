@@ -3,12 +3,12 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Pool } from 'pg';
 import type { CliArgs } from './cli/args';
-import { loadSettings, type Settings } from './config/settings';
-import { loadTopicsFile } from './config/topics-file';
+import { loadConfiguration } from './config/load-configuration';
+import type { Settings } from './config/settings';
 import { claimTopics, type TopicsConfig } from './config/topics-types';
 import { parseDuration } from './domain/duration';
-import { validateRetryPolicy, type RetryPolicy } from './domain/retry-schedule';
-import { RelayError, errorMessage } from './errors';
+import type { RetryPolicy } from './domain/retry-schedule';
+import { RelayError } from './errors';
 import { KafkaPublisher } from './kafka/publisher';
 import { producerConfig } from './kafka/librdkafka-config';
 import { handleSignals } from './lifecycle/signals';
@@ -32,29 +32,6 @@ import { ObserverResolver } from './postgres/observer-resolver';
 import { SerializerLoader } from './postgres/serializer-loader';
 import { RelayLoop } from './relay/relay-loop';
 import { OutboxRetention } from './relay/retention';
-
-/** Settings and topics for any command: validated once, then trusted. */
-export function loadConfiguration(args: CliArgs, env: NodeJS.ProcessEnv): { settings: Settings; topics: TopicsConfig } {
-  const settings = loadSettings({
-    env,
-    configFile: args.configFile,
-    overrides: { 'topics.file': args.topicsFile, 'log.level': args.logLevel },
-  });
-  const retryProblems = validateRetryPolicy(settings.retry);
-  if (retryProblems.length > 0) {
-    throw new RelayError('CONFIG_INVALID', retryProblems.map((p) => `retry: ${p}`).join('\n'));
-  }
-  for (const key of ['olderThan', 'interval'] as const) {
-    const text = settings.retention[key];
-    if (text === '') continue;
-    try {
-      parseDuration(text);
-    } catch (err) {
-      throw new RelayError('CONFIG_INVALID', `retention.${key}: ${errorMessage(err)}`);
-    }
-  }
-  return { settings, topics: loadTopicsFile(settings.topics.file) };
-}
 
 /** Pseudo-random in [0, 1) for retry jitter; injected so tests can fix it. */
 function jitterRandom(): number {

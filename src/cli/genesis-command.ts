@@ -9,7 +9,7 @@ import { formatCount } from '../genesis/progress-format';
 import { KafkaPublisher } from '../kafka/publisher';
 import { producerConfig } from '../kafka/librdkafka-config';
 import { handleSignals } from '../lifecycle/signals';
-import { loadConfiguration } from '../main';
+import { loadConfiguration } from '../config/load-configuration';
 import { qualifiedTable } from '../postgres/outbox-sql';
 import { createPool, redactUrl } from '../postgres/pool';
 import { UsageError, type CliArgs } from './args';

@@ -1,6 +1,5 @@
-import type { IdType } from '../config/topics-types';
-import { GENESIS_SUFFIX } from '../config/topics-types';
-import { isDestroyEvent, type ClaimedRow } from './outbox-row';
+import { isDestroyEvent, type ClaimedRow, type IdType } from './outbox-row';
+import { GENESIS_SUFFIX } from './topic-names';
 import { messageKey } from './message-key';
 import { choosePartition, partitionKeyFromAttribute } from './partitioner';
 import { encodeRailsString } from './rails-json';

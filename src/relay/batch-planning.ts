@@ -55,7 +55,7 @@ export async function loadAndPlan(
   for (const w of work) planRowMessages(deps, w, loads, partitionCount);
 }
 
-const resourceKey = (t: PublishTarget): string => `${t.topic.name}:${t.model}:${t.resourceId}`;
+const resourceKey = (t: PublishTarget<TopicConfig>): string => `${t.topic.name}:${t.model}:${t.resourceId}`;
 
 export type LockOutcome = Awaited<ReturnType<ClaimedBatch['lockResources']>>;
 
@@ -201,7 +201,7 @@ async function resolveObserverTargets(deps: BatchDeps, work: RowWork[], batch: C
   for (const w of work) {
     if (w.coalescedInto !== undefined) continue;
     const matching = observers.filter((o) => o.model === w.row.resourceClass && changesetTouches(w.row.changeset, o.attributes));
-    const targets: PublishTarget[] = [];
+    const targets: PublishTarget<TopicConfig>[] = [];
     try {
       for (const o of matching) {
         const related = await deps.observers.related(o, w.row.resourceId);

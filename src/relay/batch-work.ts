@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ClaimedRow } from '../domain/outbox-row';
 import type { OutgoingMessage } from '../domain/message-builder';
+import type { TopicConfig } from '../config/topics-types';
 import type { PublishTarget } from '../domain/publish-targets';
 import type { RetryPolicy } from '../domain/retry-schedule';
 import type { RelayError } from '../errors';
@@ -37,7 +38,7 @@ export interface BatchDeps {
 export interface RowWork {
   readonly row: ClaimedRow;
   /** The resources this row publishes (its own, a dependency's parents, an observer's targets). */
-  targets: readonly PublishTarget[];
+  targets: readonly PublishTarget<TopicConfig>[];
   /** Set when duplicate coalescing lets another row of the batch publish for this one. */
   coalescedInto: RowWork | undefined;
   messages: readonly OutgoingMessage[];

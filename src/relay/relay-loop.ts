@@ -4,7 +4,7 @@ import { errorMessage } from '../errors';
 import { runBatch, type BatchDeps } from './batch-processor';
 import { safely } from './relay-observer';
 import { idlePauseMs } from '../domain/idle-pause';
-import { WakeableSleep } from './wakeable-sleep';
+import { WakeableSleep } from '../lifecycle/sleep';
 
 export interface RelayLoopOptions {
   readonly topics: readonly TopicConfig[];
