@@ -22,7 +22,9 @@ import { createLogger } from './observability/logger';
 import { RelayMetrics, readBuildInfo } from './observability/metrics';
 import { fanOut } from './observability/observer-fanout';
 import { OutboxStore } from './postgres/outbox-store';
-import { qualifiedTable } from './postgres/outbox-sql';
+import type { Capabilities } from './postgres/capabilities';
+import { qualifiedTable } from './postgres/identifiers';
+import { lockTableUse } from './postgres/lock-sql';
 import { NotifyListener } from './postgres/notify-listener';
 import { retryWaitIndexName, strictRetryIndexNote } from './postgres/live-checks';
 import { connectFailureReason, connectionConfig, createPool, redactUrl } from './postgres/pool';
@@ -30,6 +32,8 @@ import { CrashTracker } from './postgres/crash-tracker';
 import { DependencyResolver } from './postgres/dependency-resolver';
 import { ObserverResolver } from './postgres/observer-resolver';
 import { SerializerLoader } from './postgres/serializer-loader';
+import { PING } from './postgres/session-sql';
+import { prepared } from './postgres/statement';
 import { RelayLoop } from './relay/relay-loop';
 import { OutboxRetention } from './relay/retention';
 
@@ -45,9 +49,9 @@ export const STALLED_EXIT_CODE = 75;
  * Each row of a batch in flight holds an advisory lock (per resource) in the server's shared lock
  * table, which the application uses too; running out fails transactions with "out of shared memory".
  */
-function warnAboutLockSlots(logger: Logger, settings: Settings, { lockSlots }: { lockSlots: number }): void {
+function warnAboutLockSlots(logger: Logger, settings: Settings, { lockSlots }: Capabilities): void {
   const perRelay = settings.relay.batchSize * settings.relay.maxInflightBatches;
-  if (lockSlots > 0 && perRelay * 2 > lockSlots) {
+  if (lockTableUse(perRelay, lockSlots).overHalf) {
     logger.warn(
       { locksPerRelay: perRelay, lockSlots },
       'RELAY_BATCH_SIZE × RELAY_MAX_INFLIGHT_BATCHES advisory locks per relay use more than half of PostgreSQL\'s lock table (max_locks_per_transaction × connections): raise max_locks_per_transaction or lower them',
@@ -113,7 +117,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   const crashTracker = new CrashTracker(pool, table, instance, settings.relay.poisonMaxCrashes, logger);
 
   await startDependencies(logger, settings, pool, [loader, dependencies, observers], publisher);
-  warnAboutLockSlots(logger, settings, await store.start());
+  warnAboutLockSlots(logger, settings, await store.probeCapabilities());
   await warnAboutStrictBacklogWalk(logger, settings, topics, pool);
   await crashTracker.start();
 
@@ -208,7 +212,7 @@ async function startDependencies(
   publisher: KafkaPublisher,
 ): Promise<void> {
   try {
-    await pool.query('SELECT 1');
+    await pool.query(prepared(PING));
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw new RelayError('POSTGRES_UNAVAILABLE', `cannot connect to PostgreSQL at ${redactUrl(settings.database.url)} (DATABASE_URL): ${connectFailureReason(err)}`, {

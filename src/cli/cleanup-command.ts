@@ -2,7 +2,7 @@ import { parseDuration } from '../domain/duration';
 import { loadSettings } from '../config/settings';
 import { RelayError } from '../errors';
 import { OutboxStore } from '../postgres/outbox-store';
-import { qualifiedTable } from '../postgres/outbox-sql';
+import { qualifiedTable } from '../postgres/identifiers';
 import { createPool } from '../postgres/pool';
 import { handleSignals } from '../lifecycle/signals';
 import { createLogger } from '../observability/logger';

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { loadSettings } from '../config/settings';
 import { packageRoot } from '../package-root';
 import { migrate } from '../postgres/migrator';
+import { createSchema } from '../postgres/migrator-sql';
 import { createPool, redactUrl } from '../postgres/pool';
 import type { CliArgs } from './args';
 
@@ -10,7 +11,7 @@ export async function migrateCommand(args: CliArgs, env: NodeJS.ProcessEnv, out:
   const settings = loadSettings({ env, configFile: args.configFile, overrides: { 'log.level': args.logLevel } });
   const pool = createPool(settings.database, 'dionysus-relay-migrate');
   try {
-    await pool.query(`CREATE SCHEMA IF NOT EXISTS "${settings.database.schema.replace(/"/g, '""')}"`);
+    await pool.query(createSchema(settings.database.schema).text);
     const result = await migrate(pool, join(packageRoot(), 'sql'), args.optionalMigrations);
     const where = `${redactUrl(settings.database.url)} schema ${settings.database.schema}`;
     for (const name of result.applied) out(`applied ${name}`);

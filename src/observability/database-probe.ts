@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors';
+import { PING } from '../postgres/session-sql';
+import { prepared } from '../postgres/statement';
 import type { CheckResult } from './health';
 
 /** A probe query slower than this counts as "PostgreSQL is not answering". */
@@ -28,7 +30,7 @@ export class DatabaseProbe {
   private stopping: Promise<void> | undefined;
 
   constructor(
-    private readonly pool: { query(text: string): Promise<unknown> },
+    private readonly pool: { query(query: { name: string; text: string; values: unknown[] }): Promise<unknown> },
     private readonly options: DatabaseProbeOptions,
     private readonly logger: Logger,
   ) {}
@@ -60,7 +62,7 @@ export class DatabaseProbe {
     if (this.inflight !== undefined) return;
     const timeoutMs = this.options.timeoutMs ?? DATABASE_PROBE_TIMEOUT_MS;
     let timeout: NodeJS.Timeout | undefined;
-    const query = this.pool.query('SELECT 1').then(
+    const query = this.pool.query(prepared(PING)).then(
       () => ({ ok: true, detail: 'SELECT 1 answered' }),
       (err: unknown) => ({ ok: false, detail: `SELECT 1 failed: ${errorMessage(err)}` }),
     );

@@ -2,7 +2,10 @@ import type { Pool, QueryResult } from 'pg';
 import type { IdType, ModelConfig, TopicsConfig } from '../config/topics-types';
 import { RecordShape, type RecordData } from '../domain/record-shape';
 import { RelayError, errorMessage } from '../errors';
+import { ID_COLUMN_TYPE, viewSerializer } from './catalog-sql';
+import { quoteRelation } from './identifiers';
 import { isInfrastructureError, isStatementTimeout, sqlState } from './pg-errors';
+import { prepared } from './statement';
 import { JSON_TYPE_OIDS, relayTypes } from './type-parsers';
 
 /** A model's serializer, resolved against the live database at start. */
@@ -113,20 +116,11 @@ export class SerializerLoader {
     // A view is queried by its own id type so the underlying primary-key index is usable
     // (comparing a bigint column with text would cast every row).
     const view = model.source.view;
-    const result = await this.pool.query<{ type: string }>(
-      `SELECT format_type(a.atttypid, a.atttypmod) AS type
-         FROM pg_attribute a
-        WHERE a.attrelid = to_regclass($1) AND a.attname = 'id' AND NOT a.attisdropped`,
-      [view],
-    );
+    const result = await this.pool.query<{ type: string }>(prepared(ID_COLUMN_TYPE, [view]));
     const type = result.rows[0]?.type;
     if (type === undefined) throw Object.assign(new Error(`view ${view} does not exist or has no id column`), { code: '42P01' });
     const inferred: IdType = INTEGER_TYPES.has(type) ? 'integer' : UUID_TYPES.has(type) ? 'uuid' : 'string';
-    const quoted = view
-      .split('.')
-      .map((part) => `"${part}"`)
-      .join('.');
-    return { name, text: `SELECT * FROM ${quoted} WHERE id = ANY($1::${type}[])`, idType: model.idType ?? inferred };
+    return { name, text: viewSerializer(quoteRelation(view), type), idType: model.idType ?? inferred };
   }
 }
 

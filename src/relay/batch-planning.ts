@@ -98,7 +98,7 @@ async function lockTargets(deps: BatchDeps, work: RowWork[], batch: ClaimedBatch
  * still publish, are left pending (RESOURCE_HELD, not counted as an attempt) for a later claim:
  * see lockResources and lockResourcesGuarded in outbox-sql.ts.
  */
-function applyLocks(deps: BatchDeps, work: RowWork[], { busy, held }: LockOutcome): void {
+function applyLocks(deps: BatchDeps, work: RowWork[], { busy, frozen: held }: LockOutcome): void {
   if (busy.size === 0 && held.size === 0) return;
   for (const w of work) {
     const target = w.targets.find((t) => busy.has(resourceKey(t)) || held.has(resourceKey(t)));

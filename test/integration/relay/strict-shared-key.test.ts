@@ -78,7 +78,7 @@ test('a strict batch publishes only heads: nothing of a key whose older row anot
   await insert(8, 'i', '2026-01-01 00:00:07');
   const pool = relayPoolFor(db.schema);
   const store = new OutboxStore(pool, 'dionysus_outboxes');
-  await store.start();
+  await store.probeCapabilities();
   const mode = { strict: true, changeset: false };
   const first = await store.claim(t, 1, 0, mode);
   const second = await store.claim(t, 10, 0, mode);

@@ -99,7 +99,7 @@ test('a crash suspect is narrowed to its own row and resource; the entry is ende
       rows: [row('1', '7'), row('2', '8'), row('3', '9')],
       lockResources: async (keys: readonly string[], guard?: string) => {
         calls.locked.push([keys, guard]);
-        return { busy: new Set<string>(), held: new Set<string>() };
+        return { busy: new Set<string>(), frozen: new Set<string>() };
       },
     },
     entry,
