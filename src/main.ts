@@ -7,7 +7,6 @@ import { loadConfiguration } from './config/load-configuration';
 import type { Settings } from './config/settings';
 import { claimTopics, type TopicsConfig } from './config/topics-types';
 import { parseDuration } from './domain/duration';
-import type { RetryPolicy } from './domain/retry-schedule';
 import { RelayError } from './errors';
 import { KafkaPublisher } from './kafka/publisher';
 import { producerConfig } from './kafka/librdkafka-config';
@@ -20,7 +19,7 @@ import { HealthMonitor } from './observability/health';
 import { HttpServer } from './observability/http-server';
 import { createLogger } from './observability/logger';
 import { RelayMetrics, readBuildInfo } from './observability/metrics';
-import { fanOut } from './observability/observer-fanout';
+import { fanOut } from './observability/events-fanout';
 import { OutboxStore } from './postgres/outbox-store';
 import type { Capabilities } from './postgres/capabilities';
 import { qualifiedTable } from './postgres/identifiers';
@@ -126,24 +125,25 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   const compatFile = settings.health.compatFile ? new CompatHealthFile({ dir: settings.health.compatFileDir }, logger) : undefined;
   const backlogPoller = new BacklogPoller(pool, { table, intervalMs: settings.metrics.backlogIntervalMs }, metrics, logger);
 
-  const retryPolicy: RetryPolicy = settings.retry;
   const loop = new RelayLoop(
     {
-      store,
-      loader,
+      outbox: store,
+      inFlight: crashTracker,
+      records: loader,
       dependencies,
       observers,
-      crashTracker,
-      observerInlineLimit: topics.observerInlineLimit,
-      publisher,
-      retryPolicy,
-      random: jitterRandom,
+      kafka: publisher,
+      events: fanOut(metrics, health, compatFile ?? {}),
       logger,
-      observer: fanOut(metrics, health, compatFile ?? {}),
-      batchSize: settings.relay.batchSize,
-      claimKeepAliveMs: Math.floor(settings.database.idleInTransactionTimeoutMs / 3),
-      idleInTransactionTimeoutMs: settings.database.idleInTransactionTimeoutMs,
-      publishDelayMs: settings.relay.publishDelayMs,
+      settings: {
+        batchSize: settings.relay.batchSize,
+        publishDelayMs: settings.relay.publishDelayMs,
+        claimKeepAliveMs: Math.floor(settings.database.idleInTransactionTimeoutMs / 3),
+        idleInTransactionTimeoutMs: settings.database.idleInTransactionTimeoutMs,
+        observerInlineLimit: topics.observerInlineLimit,
+        retryPolicy: settings.retry,
+        random: jitterRandom,
+      },
     },
     {
       topics: claimTopics(topics),

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { librdkafkaVersion } from 'node-rdkafka';
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import { packageRoot } from '../package-root';
-import type { BatchPhase, RelayObserver } from '../relay/relay-observer';
+import type { BatchPhase, RelayEvents } from '../relay/relay-events';
 import { summarizeKafkaStats } from './kafka-stats';
 
 /**
@@ -12,7 +12,7 @@ import { summarizeKafkaStats } from './kafka-stats';
  * error codes), phase, broker, pool state; never a row or resource id.
  *
  * Three ways values arrive:
- * - pushed by the relay loop through the RelayObserver methods (counters, histograms);
+ * - pushed by the relay loop through the RelayEvents methods (counters, histograms);
  * - pushed by timers: librdkafka statistics (`recordKafkaStats`), the backlog poller
  *   (`recordBacklog`, `recordTableHealth`);
  * - pulled on scrape from the sources attached with `observePool` / `observePublisher`.
@@ -66,7 +66,7 @@ export interface RelayMetricsOptions {
   readonly defaultMetrics?: boolean;
 }
 
-export class RelayMetrics implements RelayObserver {
+export class RelayMetrics implements RelayEvents {
   private readonly topics: readonly string[];
   private readonly claimedTopics: ReadonlySet<string>;
   private pool: PoolCounts | undefined;
@@ -229,7 +229,7 @@ export class RelayMetrics implements RelayObserver {
     this.publisher = publisher;
   }
 
-  // ---------------------------------------------------------------- RelayObserver
+  // ---------------------------------------------------------------- RelayEvents
 
   claimFinished(): void {
     // The liveness heartbeat (HealthMonitor); claims are timed by phase="claim", batches by batchClaimed.
@@ -259,7 +259,7 @@ export class RelayMetrics implements RelayObserver {
     this.givenUp.inc({ topic }, count);
   }
 
-  rowsHeld(topic: string, count: number): void {
+  rowsHeldBack(topic: string, count: number): void {
     this.held.inc({ topic }, count);
   }
 
