@@ -94,29 +94,24 @@ export function parseCli(argv: readonly string[]): CliArgs {
   if (values['help'] === true) return { command: 'help', helpFor: first, exitWhenIdle: false, optionalMigrations: [] };
   const missing = (REQUIRED[first] ?? []).filter((name) => values[name] === undefined);
   if (missing.length > 0) throw new UsageError(`${first}: missing ${missing.map((m) => `--${m}`).join(', ')} (see ${first} --help)`);
+  const texts = Object.fromEntries(Object.entries(TEXT_FLAGS).map(([field, flag]) => [field, values[flag] as string | undefined])) as {
+    [K in keyof typeof TEXT_FLAGS]: string | undefined;
+  };
   return {
     command: first,
-    configFile: values['config'] as string | undefined,
-    topicsFile: values['topics'] as string | undefined,
-    logLevel: values['log-level'] as string | undefined,
+    ...texts,
     exitWhenIdle: values['exit-when-idle'] === true,
-    optionalMigrations: (values['with'] as string[] | undefined) ?? [],
-    topic: values['topic'] as string | undefined,
-    model: values['model'] as string | undefined,
-    id: values['id'] as string | undefined,
-    partitionKey: values['partition-key'] as string | undefined,
     legacyNull: values['legacy-null'] === true,
-    olderThan: values['older-than'] as string | undefined,
-    batchSize: values['batch-size'] as string | undefined,
-    pause: values['pause'] as string | undefined,
-    from: values['from'] as string | undefined,
-    to: values['to'] as string | undefined,
     visibleOnly: values['visible-only'] === true,
-    rate: values['rate'] as string | undefined,
-    over: values['over'] as string | undefined,
-    resume: values['resume'] as string | undefined,
+    optionalMigrations: (values['with'] as string[] | undefined) ?? [],
   };
 }
+
+/** The CliArgs fields that hold a flag's text as given, and their flags. */
+const TEXT_FLAGS = {
+  configFile: 'config', topicsFile: 'topics', logLevel: 'log-level', topic: 'topic', model: 'model', id: 'id', partitionKey: 'partition-key',
+  olderThan: 'older-than', batchSize: 'batch-size', pause: 'pause', from: 'from', to: 'to', rate: 'rate', over: 'over', resume: 'resume',
+} as const;
 
 const COMMANDS: readonly Command[] = ['run', 'migrate', 'check', 'tombstone', 'cleanup', 'genesis', 'help', 'version'];
 

@@ -1,11 +1,9 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors';
+import { PeriodicTask } from '../lifecycle/periodic-task';
 import { TABLE_HEALTH, backlogStatement } from '../postgres/backlog-sql';
 import { prepared, type Statement } from '../postgres/statement';
 import type { TableHealth, TopicBacklog } from './metrics';
-
-/** Floor of the poll interval, so a 0 in the settings cannot turn into a hot loop. */
-export const MIN_BACKLOG_INTERVAL_MS = 100;
 
 export interface BacklogSink {
   recordBacklog(rows: readonly TopicBacklog[]): void;
@@ -29,11 +27,8 @@ interface Queryable {
  */
 export class BacklogPoller {
   private readonly backlog: Statement;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly schedule: PeriodicTask;
   private polling: Promise<void> | undefined;
-  private started = false;
-  private stopped = false;
-  private stopping: Promise<void> | undefined;
   private failing = false;
 
   constructor(
@@ -43,24 +38,17 @@ export class BacklogPoller {
     private readonly logger: Logger,
   ) {
     this.backlog = backlogStatement(options.table);
+    this.schedule = new PeriodicTask(() => this.pollOnce(), options.intervalMs, () => this.polling);
   }
 
-  /** Polls at once, then every interval. */
+  /** Polls at once, then every interval (at least MIN_PERIOD_MS). */
   start(): void {
-    if (this.started || this.stopped) return;
-    this.started = true;
-    void this.tick();
+    this.schedule.start();
   }
 
   /** Idempotent, safe before start; waits for a poll in flight (it uses the pool). */
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      this.stopped = true;
-      if (this.timer !== undefined) clearTimeout(this.timer);
-      this.timer = undefined;
-      await this.polling;
-    })();
-    return this.stopping;
+    return this.schedule.stop();
   }
 
   /** One poll now (or the one in flight); never rejects. */
@@ -93,11 +81,5 @@ export class BacklogPoller {
       if (!this.failing) this.logger.warn({ err: { message: errorMessage(err) } }, 'backlog metrics poll failed; gauges keep their last values');
       this.failing = true;
     }
-  }
-
-  private async tick(): Promise<void> {
-    await this.pollOnce();
-    if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), Math.max(MIN_BACKLOG_INTERVAL_MS, this.options.intervalMs));
   }
 }
