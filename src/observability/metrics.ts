@@ -77,7 +77,7 @@ export class RelayMetrics implements RelayEvents {
   private readonly published: Counter<'topic'>;
   private readonly failed: Counter<'topic' | 'error_class'>;
   private readonly givenUp: Counter<'topic'>;
-  private readonly held: Counter<'topic'>;
+  private readonly heldBack: Counter<'topic'>;
   private readonly abandoned: Counter<'topic'>;
   private readonly latency: Histogram<'topic'>;
   private readonly phaseDuration: Histogram<'phase'>;
@@ -105,7 +105,7 @@ export class RelayMetrics implements RelayEvents {
     this.published = new Counter(on(METRICS.published));
     this.failed = new Counter(on(METRICS.failed));
     this.givenUp = new Counter(on(METRICS.givenUp));
-    this.held = new Counter(on(METRICS.heldBack));
+    this.heldBack = new Counter(on(METRICS.heldBack));
     this.abandoned = new Counter(on(METRICS.abandoned));
     this.latency = new Histogram({ ...on(METRICS.latency), buckets: buckets(METRICS.latency) });
     this.phaseDuration = new Histogram({ ...on(METRICS.phaseDuration), buckets: buckets(METRICS.phaseDuration) });
@@ -144,7 +144,7 @@ export class RelayMetrics implements RelayEvents {
     for (const topic of this.topics) {
       this.published.inc({ topic }, 0);
       this.givenUp.inc({ topic }, 0);
-      this.held.inc({ topic }, 0);
+      this.heldBack.inc({ topic }, 0);
       this.abandoned.inc({ topic }, 0);
       this.latency.zero({ topic });
     }
@@ -192,7 +192,7 @@ export class RelayMetrics implements RelayEvents {
   }
 
   rowsHeldBack(topic: string, count: number): void {
-    this.held.inc({ topic }, count);
+    this.heldBack.inc({ topic }, count);
   }
 
   batchAbandoned(topic: string, _reason: string): void {

@@ -10,9 +10,9 @@ import type { Statement } from './statement';
  * The in-flight entries must outlive the relay process, not the database: a database crash ends
  * every claim anyway. So their writes commit without waiting for the WAL flush (set_config(...,
  * true) lasts until the end of the statement's own implicit transaction): each would otherwise
- * wait for an fsync on the way to Kafka (docs/benchmarks.md has the cost on the benchmark machine). After a PostgreSQL
- * crash (not a clean restart, which flushes) the last entries can be missing: crashes of relays
- * that died with it are not counted, and the frozen-relay guard does not see them.
+ * wait for an fsync on every batch's way to Kafka. After a PostgreSQL crash (not a clean restart,
+ * which flushes) the last entries can be missing: crashes of relays that died with it are not
+ * counted, and the frozen-relay guard does not see them.
  */
 const NO_FLUSH_WAIT = `(SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait`;
 
