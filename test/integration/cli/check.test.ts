@@ -6,6 +6,7 @@ import { migrate } from '../../../src/postgres/migrator';
 import { packageRoot } from '../../../src/package-root';
 import { insertOutboxRow, type TestDatabase } from '../../helpers/database';
 import { UsersFixture } from '../../helpers/fixtures';
+import { usersTopicsYaml } from '../../helpers/topics-yaml';
 import { baseRelayEnv, cliPath, writeTopicsFile } from '../../helpers/relay-process';
 
 // `dionysus-relay check`: passes on a good setup; reports a broken serializer, a missing publishing
@@ -33,15 +34,7 @@ function check(yaml: string): { code: number | null; out: string } {
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
-const GOOD = `
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id
-    models:
-      User:
-        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
-`;
+const GOOD = usersTopicsYaml(namespace);
 
 test('a good setup passes and reports partition counts', () => {
   const r = check(GOOD);

@@ -15,11 +15,13 @@ import type { Statement } from '../../../src/postgres/statement';
 // text under a name a connection has already prepared: within one relay process (one outbox
 // configuration), every name must stand for one text.
 
+function isStatement(value: object): value is Statement {
+  return 'name' in value && typeof value.name === 'string' && 'text' in value && typeof value.text === 'string';
+}
+
 function statementsIn(value: unknown): Statement[] {
   if (typeof value !== 'object' || value === null) return [];
-  const v = value as Record<string, unknown>;
-  if (typeof v['name'] === 'string' && typeof v['text'] === 'string') return [v as unknown as Statement];
-  return Object.values(v).flatMap(statementsIn);
+  return isStatement(value) ? [value] : Object.values(value).flatMap(statementsIn);
 }
 
 function everyStatement(onPublish: 'mark' | 'delete', relayXids: boolean): Statement[] {

@@ -13,22 +13,12 @@ import type { LoadResult } from '../../../src/postgres/serializer-loader';
 import { runBatch } from '../../../src/relay/batch';
 import type { BatchDeps, ClaimedRows, InFlightRegistry, MessageSink, RecordSource } from '../../../src/relay/batch-ports';
 import { NOOP_EVENTS } from '../../../src/relay/relay-events';
+import { usersTopicsYaml } from '../../helpers/topics-yaml';
 
 // runBatch driven with stand-ins for the claim, the in-flight registry, the serializers and the
 // producer (the real ones are exercised in test/integration/relay).
 
-const topics = parseTopicsYaml(
-  `
-namespace: v1
-topics:
-  users:
-    partition_key: id
-    models:
-      User:
-        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
-`,
-  'topics.yaml',
-);
+const topics = parseTopicsYaml(usersTopicsYaml('v1'), 'topics.yaml');
 const topic = topics.byName.get('v1_users') as TopicConfig;
 
 const row = (id: string, resourceId: string, attempts = 0): ClaimedRow => ({
