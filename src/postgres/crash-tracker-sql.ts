@@ -56,6 +56,8 @@ export const crashTrackerSql = {
     name: 'dionysus_relay_inflight_narrow_keys',
     text: `UPDATE dionysus_relay_inflight SET row_ids = $2::bigint[], resource_keys = $3::text[] WHERE id = $1`,
   },
+  // Only once nothing of the batch can still be sent (delivered, failed or never queued): while the
+  // entry exists, other relays' guard may hold its resources back and a crash counts against its rows.
   end: { name: 'dionysus_relay_inflight_end', text: `DELETE FROM dionysus_relay_inflight USING ${NO_FLUSH_WAIT} WHERE id = ANY($1::bigint[])` },
   // This instance's entries of no batch in progress ($2: those in progress): left by a failed
   // deletion; while this instance lives they would hold resources back from other relays. Entries

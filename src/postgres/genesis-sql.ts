@@ -8,11 +8,14 @@ import type { Statement } from './statement';
  */
 export function genesisRunStatements(table: string) {
   return {
+    // A new run, written only once its target, serializer and topics were checked (no run is left
+    // behind by a mistake); its id names the run for --resume.
     create: {
       name: 'dionysus_relay_genesis_create',
       text: `INSERT INTO ${table} (topic, model, options, total_estimate)
              VALUES ($1, $2, $3::jsonb, $4) RETURNING *`,
     },
+    // --resume: the run as its last session left it (last_id: the last page Kafka acknowledged).
     find: { name: 'dionysus_relay_genesis_find', text: `SELECT * FROM ${table} WHERE id = $1::bigint` },
     // A resumed session starts clean: no error, no finish time, maybe a new pace (options).
     resume: {
@@ -20,11 +23,13 @@ export function genesisRunStatements(table: string) {
       text: `UPDATE ${table} SET status = 'running', error = NULL, finished_at = NULL, options = $2::jsonb, updated_at = now()
               WHERE id = $1::bigint`,
     },
+    // After a page's every message was acknowledged, and only while the run is running.
     recordPage: {
       name: 'dionysus_relay_genesis_record_page',
       text: `UPDATE ${table} SET last_id = $2, sent = sent + $3, skipped = skipped + $4, updated_at = now()
                   WHERE id = $1::bigint AND status = 'running'`,
     },
+    // How a session ended: done, interrupted (resumable) or failed (with the error, resumable).
     finish: {
       name: 'dionysus_relay_genesis_finish',
       text: `UPDATE ${table} SET status = $2, error = $3, finished_at = now(), updated_at = now() WHERE id = $1::bigint`,
