@@ -1,7 +1,11 @@
-// ESLint flat config: typescript-eslint's recommended rules, plus an import boundary that keeps the
-// pure core (src/domain) free of I/O libraries.
+// ESLint flat config: typescript-eslint's recommended rules, plus the layer boundary that keeps the
+// pure core (src/domain) free of configuration, I/O modules, I/O libraries and Node built-ins.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+/** The folders and modules of src/ that the pure core (src/domain) must not import. */
+const OUTSIDE_DOMAIN = ['config', 'postgres', 'kafka', 'relay', 'observability', 'lifecycle', 'cli', 'genesis', 'sink', 'main', 'package-root'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'build/**', 'node_modules/**', 'helm/**', 'bench/results/**'] },
@@ -15,15 +19,26 @@ export default tseslint.config(
     },
   },
   {
+    // The pure core: message building, encoding, partitioning, retry schedule, ordering and outcome
+    // decisions. It may use src/errors.ts (no imports of its own) and itself, nothing else.
     files: ['src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: ['pg', 'node-rdkafka', 'pino', 'prom-client', 'node:fs', 'node:net', 'node:http'].map((name) => ({
+          paths: [...builtinModules, 'pg', 'node-rdkafka', 'pino', 'prom-client', 'convict', 'yaml', 'postgres-array'].map((name) => ({
             name,
-            message: 'src/domain is the pure core: no I/O libraries (see house style).',
+            message: 'src/domain is the pure core: no Node built-ins and no I/O libraries (see house style).',
           })),
+          patterns: [
+            { group: ['node:*'], message: 'src/domain is the pure core: no Node built-ins.' },
+            {
+              // Every other folder of src/ (and main, package-root): from domain/ itself or from a
+              // subfolder of it. Subfolders of domain/ may import the rest of domain/.
+              group: OUTSIDE_DOMAIN.flatMap((name) => ['../', '../../'].flatMap((up) => [`${up}${name}`, `${up}${name}/*`])),
+              message: 'src/domain imports nothing from config/, I/O modules or the relay: move what it needs into domain/.',
+            },
+          ],
         },
       ],
     },

@@ -3,7 +3,7 @@ import type { BenchResult } from './report';
 
 /**
  * `node build/bench/markdown.js RESULT.json`: the figures of a result file as Markdown tables,
- * for BENCHMARKS.md (so the document quotes the file instead of retyping numbers).
+ * for docs/benchmarks.md (so the document quotes the file instead of retyping numbers).
  */
 function main(file: string): string {
   const r = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;

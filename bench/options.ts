@@ -79,7 +79,7 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
 
 Runs the relay's benchmark scenarios against the local PostgreSQL and Kafka (start them with
 \`npm run services\`), prints a table and writes a JSON result under bench/results/.
-See BENCHMARKS.md for what each scenario measures.
+See docs/benchmarks.md for what each scenario measures.
 
 Options:
   --quick             CI-sized run: small history, 20k-row drain, 10 s of live load at 1k rows/s

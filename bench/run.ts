@@ -19,7 +19,7 @@ import { runSweep } from './scenarios/sweep';
 
 /**
  * `npm run bench [-- --quick] [--profile] [--sweep] ...`: the relay's benchmark suite against the
- * local PostgreSQL and Kafka (see BENCHMARKS.md for what each scenario measures and the figures).
+ * local PostgreSQL and Kafka (see docs/benchmarks.md for what each scenario measures and the latest figures).
  */
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseBenchArgs(argv);

@@ -8,7 +8,7 @@
 #
 #   --reuse-node-modules  use the checkout's node_modules as they are instead of `npm ci`
 #                         (saves recompiling librdkafka, about 3 minutes)
-#   --skip-build          use the checkout's dist/ as it is instead of `npm run build`
+#   --skip-build          copy the checkout's dist/ as it is instead of compiling
 #   --force               empty OUTDIR first when it already has files in it
 #   --debian-deps FILE    write to FILE the Debian packages that provide the shared
 #                         libraries the native addons link with (libssl3, ...), one a
@@ -124,19 +124,22 @@ ADDON="node_modules/node-rdkafka/build/Release/node-librdkafka.node"
 [[ -f "${ADDON}" ]] || die "${ADDON} is missing: node-rdkafka was not compiled (did npm ci run its install script?)"
 
 # --- 2. compile TypeScript
+# Straight into OUTDIR: the checkout's dist/ is neither read nor written, so a compiled copy of a
+# file deleted since cannot end up in the image, and two builds at once cannot disturb each other.
 if [[ ${SKIP_BUILD} -eq 1 ]]; then
   step "using the existing dist/ (--skip-build)"
+  [[ -d dist ]] || die "dist/ is missing (npm run build creates it)"
+  cp -a dist "${OUTDIR}/"
 else
-  step "npm run build"
-  npm run build
+  step "tsc -p tsconfig.json --outDir ${OUTDIR}/dist"
+  node_modules/.bin/tsc -p tsconfig.json --outDir "${OUTDIR}/dist"
 fi
-[[ -d dist ]] || die "dist/ is missing after the build"
-[[ -f dist/cli/bin.js ]] || printf 'build-image.sh: warning: dist/cli/bin.js is missing: the image entrypoint will not start\n' >&2
+[[ -f "${OUTDIR}/dist/cli/bin.js" ]] || printf 'build-image.sh: warning: dist/cli/bin.js is missing: the image entrypoint will not start\n' >&2
 
 # --- 3. copy the runtime files
-step "copying package.json, package-lock.json, LICENSE, dist/, sql/, config/, node_modules/ into ${OUTDIR}"
+step "copying package.json, package-lock.json, LICENSE, sql/, config/, node_modules/ into ${OUTDIR}"
 cp -p package.json package-lock.json LICENSE "${OUTDIR}/"
-for dir in dist sql config; do
+for dir in sql config; do
   if [[ -d "${dir}" ]]; then
     cp -a "${dir}" "${OUTDIR}/"
   else

@@ -8,6 +8,13 @@ const { join } = require('node:path');
 const { spawnSync } = require('node:child_process');
 
 const root = join(__dirname, '..', 'build', 'test');
+// Services on other ports (scripts/services.sh): the tests find them through these variables.
+if (!process.env.TEST_DATABASE_URL && process.env.DIONYSUS_PG_PORT) {
+  process.env.TEST_DATABASE_URL = `postgres://dionysus:dionysus@127.0.0.1:${process.env.DIONYSUS_PG_PORT}/dionysus_relay`;
+}
+if (!process.env.TEST_KAFKA_BROKERS && process.env.DIONYSUS_KAFKA_PORT) {
+  process.env.TEST_KAFKA_BROKERS = `127.0.0.1:${process.env.DIONYSUS_KAFKA_PORT}`;
+}
 const [kind = 'all', ...filters] = process.argv.slice(2);
 const kinds = kind === 'all' ? ['unit', 'integration'] : [kind];
 
@@ -25,7 +32,7 @@ const files = kinds
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 if (files.length === 0) {
-  console.error(`run-tests: no compiled test files for "${kind}" under ${root} (did tsc -p tsconfig.test.json run?)`);
+  console.error(`run-tests: no compiled test files for "${kind}" under ${root} (npm run build:test compiles them)`);
   process.exit(1);
 }
 // Integration tests isolate themselves (own schema, own topics), so two files may run at once on 2 cores.

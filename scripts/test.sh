@@ -21,9 +21,11 @@ bash scripts/services.sh start
 step "differential oracle's reference: Debian's ruby-activerecord, ruby-activesupport, ruby-pg (6.1)"
 bash scripts/oracle-deps.sh
 
+# Both output folders are emptied first, so no compiled copy of a deleted file (a test that no
+# longer exists, a module that moved) can run or be shipped.
 step "compile (tsc, strict)"
-npx tsc -p tsconfig.json
-npx tsc -p tsconfig.test.json
+npm run --silent build
+npm run --silent build:test
 
 step "lint (eslint)"
 npx eslint --max-warnings 0 .
@@ -36,7 +38,7 @@ node scripts/run-tests.js integration
 
 # Last and alone: the fault suite stops and restarts the shared PostgreSQL and Kafka, so nothing may
 # run next to it. Whatever its outcome, both services are started again and checked before exiting.
-step "fault suite, CI scale (kill -9, Kafka stop, PostgreSQL restart, SIGSTOP; see RELIABILITY.md)"
+step "fault suite, CI scale (kill -9, Kafka stop, PostgreSQL restart, SIGSTOP; see docs/reliability.md)"
 node --test build/test/faults/analysis.test.js
 faults_rc=0
 node --enable-source-maps build/test/faults/run.js --scale ci || faults_rc=$?

@@ -12,7 +12,6 @@ export const ERROR_CODES = [
   'CONFIG_INVALID',
   'TOPICS_FILE_INVALID',
   // per-row failures (stored in dionysus_outboxes.error_class)
-  'UNKNOWN_TOPIC',
   'UNKNOWN_MODEL',
   'SERIALIZER_FAILED',
   'SERIALIZER_TIMEOUT',
@@ -28,7 +27,6 @@ export const ERROR_CODES = [
   'POSTGRES_UNAVAILABLE',
   'POSTGRES_QUERY_FAILED',
   'KAFKA_UNAVAILABLE',
-  'SHUTDOWN_TIMEOUT',
   'INTERNAL',
 ] as const;
 
@@ -79,8 +77,4 @@ function describeCause(cause: unknown): unknown {
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
-}
-
-export function isRelayError(err: unknown): err is RelayError {
-  return err instanceof RelayError;
 }

@@ -2,12 +2,11 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Pool } from 'pg';
-import { settingsOverrides, type CliArgs } from './cli/args';
-import { loadSettings, type Settings } from './config/settings';
-import { loadTopicsFile } from './config/topics-file';
+import type { CliArgs } from './cli/args';
+import { loadConfiguration } from './config/load-configuration';
+import type { Settings } from './config/settings';
 import { claimTopics, type TopicsConfig } from './config/topics-types';
 import { parseDuration } from './domain/duration';
-import type { RetryPolicy } from './domain/retry-schedule';
 import { RelayError } from './errors';
 import { KafkaPublisher } from './kafka/publisher';
 import { producerConfig } from './kafka/librdkafka-config';
@@ -20,9 +19,11 @@ import { HealthMonitor } from './observability/health';
 import { HttpServer } from './observability/http-server';
 import { createLogger } from './observability/logger';
 import { RelayMetrics, readBuildInfo } from './observability/metrics';
-import { fanOut } from './observability/observer-fanout';
+import { fanOut } from './observability/events-fanout';
 import { OutboxStore } from './postgres/outbox-store';
-import { qualifiedTable } from './postgres/outbox-sql';
+import type { Capabilities } from './postgres/capabilities';
+import { qualifiedTable } from './postgres/identifiers';
+import { lockTableUse } from './postgres/lock-sql';
 import { NotifyListener } from './postgres/notify-listener';
 import { retryWaitIndexName, strictRetryIndexNote } from './postgres/live-checks';
 import { connectFailureReason, connectionConfig, createPool, redactUrl } from './postgres/pool';
@@ -30,14 +31,10 @@ import { CrashTracker } from './postgres/crash-tracker';
 import { DependencyResolver } from './postgres/dependency-resolver';
 import { ObserverResolver } from './postgres/observer-resolver';
 import { SerializerLoader } from './postgres/serializer-loader';
+import { PING } from './postgres/session-sql';
+import { prepared } from './postgres/statement';
 import { RelayLoop } from './relay/relay-loop';
 import { OutboxRetention } from './relay/retention';
-
-/** Settings and topics for any command: validated once, then trusted. */
-export function loadConfiguration(args: CliArgs, env: NodeJS.ProcessEnv): { settings: Settings; topics: TopicsConfig } {
-  const settings = loadSettings({ env, configFile: args.configFile, overrides: settingsOverrides(args) });
-  return { settings, topics: loadTopicsFile(settings.topics.file) };
-}
 
 /** Pseudo-random in [0, 1) for retry jitter; injected so tests can fix it. */
 function jitterRandom(): number {
@@ -51,9 +48,9 @@ export const STALLED_EXIT_CODE = 75;
  * Each row of a batch in flight holds an advisory lock (per resource) in the server's shared lock
  * table, which the application uses too; running out fails transactions with "out of shared memory".
  */
-function warnAboutLockSlots(logger: Logger, settings: Settings, { lockSlots }: { lockSlots: number }): void {
+function warnAboutLockSlots(logger: Logger, settings: Settings, { lockSlots }: Capabilities): void {
   const perRelay = settings.relay.batchSize * settings.relay.maxInflightBatches;
-  if (lockSlots > 0 && perRelay * 2 > lockSlots) {
+  if (lockTableUse(perRelay, lockSlots).overHalf) {
     logger.warn(
       { locksPerRelay: perRelay, lockSlots },
       'RELAY_BATCH_SIZE × RELAY_MAX_INFLIGHT_BATCHES advisory locks per relay use more than half of PostgreSQL\'s lock table (max_locks_per_transaction × connections): raise max_locks_per_transaction or lower them',
@@ -120,7 +117,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
 
   await startDependencies(logger, settings, pool, [loader, dependencies, observers], publisher);
   for (const warning of loader.warnings) logger.warn(warning);
-  warnAboutLockSlots(logger, settings, await store.start());
+  warnAboutLockSlots(logger, settings, await store.probeCapabilities());
   await warnAboutStrictBacklogWalk(logger, settings, topics, pool);
   await crashTracker.start();
 
@@ -129,24 +126,25 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   const compatFile = settings.health.compatFile ? new CompatHealthFile({ dir: settings.health.compatFileDir }, logger) : undefined;
   const backlogPoller = new BacklogPoller(pool, { table, intervalMs: settings.metrics.backlogIntervalMs }, metrics, logger);
 
-  const retryPolicy: RetryPolicy = settings.retry;
   const loop = new RelayLoop(
     {
-      store,
-      loader,
+      outbox: store,
+      inFlight: crashTracker,
+      records: loader,
       dependencies,
       observers,
-      crashTracker,
-      observerInlineLimit: topics.observerInlineLimit,
-      publisher,
-      retryPolicy,
-      random: jitterRandom,
+      kafka: publisher,
+      events: fanOut(metrics, health, compatFile ?? {}),
       logger,
-      observer: fanOut(metrics, health, compatFile ?? {}),
-      batchSize: settings.relay.batchSize,
-      claimKeepAliveMs: Math.floor(settings.database.idleInTransactionTimeoutMs / 3),
-      idleInTransactionTimeoutMs: settings.database.idleInTransactionTimeoutMs,
-      publishDelayMs: settings.relay.publishDelayMs,
+      settings: {
+        batchSize: settings.relay.batchSize,
+        publishDelayMs: settings.relay.publishDelayMs,
+        claimKeepAliveMs: Math.floor(settings.database.idleInTransactionTimeoutMs / 3),
+        idleInTransactionTimeoutMs: settings.database.idleInTransactionTimeoutMs,
+        observerInlineLimit: topics.observerInlineLimit,
+        retryPolicy: settings.retry,
+        random: jitterRandom,
+      },
     },
     {
       topics: claimTopics(topics),
@@ -215,7 +213,7 @@ async function startDependencies(
   publisher: KafkaPublisher,
 ): Promise<void> {
   try {
-    await pool.query('SELECT 1');
+    await pool.query(prepared(PING));
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw new RelayError('POSTGRES_UNAVAILABLE', `cannot connect to PostgreSQL at ${redactUrl(settings.database.url)} (DATABASE_URL): ${connectFailureReason(err)}`, {

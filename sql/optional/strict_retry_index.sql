@@ -1,12 +1,11 @@
 -- Optional, for topics with `ordering: strict`: a small partial index on the rows that wait for a
 -- retry. Apply with `dionysus-relay migrate --with strict_retry_index`.
 --
--- Why: a strict claim must skip every key whose older row failed and waits for its retry (the
--- "held" keys in the strict claim, src/postgres/outbox-sql.ts). No index of the gem's schema has
--- retry_at, so without this one each strict claim reads every pending row of its topic: about
--- 35 ms a claim on a 200k-row backlog on the benchmark machine, as much again as the rest of the
--- claim. With it the claim reads only the rows waiting for a retry (usually none) and takes 2-3 ms
--- on the same backlog (BENCHMARKS.md).
+-- Why: a strict claim must skip every key whose older row failed and waits for its retry
+-- (retrying_keys in the strict claim, src/postgres/claim-sql.ts). No index of the gem's schema has
+-- retry_at, so without this one each strict claim reads every pending row of its topic, as much
+-- again as the rest of the claim on a large backlog. With it the claim reads only the rows waiting
+-- for a retry (usually none). docs/benchmarks.md has the figures.
 --
 -- What it costs: a row enters the index only when a publish fails (retry_at set, published_at
 -- NULL) and leaves it when it is published or given up (retry_at = infinity), so the index stays

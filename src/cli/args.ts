@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { describeSettings } from '../config/settings';
-import type { FlagOverride } from '../config/settings-sources';
 import { checkGivenFlags } from './flag-checks';
 import { UsageError } from './usage-error';
 
@@ -102,38 +101,25 @@ export function parseCli(argv: readonly string[]): CliArgs {
   checkGivenFlags(first, OPTIONS[first], tokens ?? []);
   const missing = (REQUIRED[first] ?? []).filter((name) => values[name] === undefined);
   if (missing.length > 0) throw new UsageError(`${first}: missing ${missing.map((m) => `--${m}`).join(', ')} (see ${first} --help)`);
+  const texts = Object.fromEntries(Object.entries(TEXT_FLAGS).map(([field, flag]) => [field, values[flag] as string | undefined])) as {
+    [K in keyof typeof TEXT_FLAGS]: string | undefined;
+  };
   return {
     command: first,
-    configFile: values['config'] as string | undefined,
-    topicsFile: values['topics'] as string | undefined,
-    logLevel: values['log-level'] as string | undefined,
+    ...texts,
     exitWhenIdle: values['exit-when-idle'] === true,
-    optionalMigrations: (values['with'] as string[] | undefined) ?? [],
-    topic: values['topic'] as string | undefined,
-    model: values['model'] as string | undefined,
-    id: values['id'] as string | undefined,
-    partitionKey: values['partition-key'] as string | undefined,
     legacyNull: values['legacy-null'] === true,
     force: values['force'] === true,
-    olderThan: values['older-than'] as string | undefined,
-    batchSize: values['batch-size'] as string | undefined,
-    pause: values['pause'] as string | undefined,
-    from: values['from'] as string | undefined,
-    to: values['to'] as string | undefined,
     visibleOnly: values['visible-only'] === true,
-    rate: values['rate'] as string | undefined,
-    over: values['over'] as string | undefined,
-    resume: values['resume'] as string | undefined,
+    optionalMigrations: (values['with'] as string[] | undefined) ?? [],
   };
 }
 
-/** The settings the common flags set, with the flag's name for messages (`--topics` → topics.file). */
-export function settingsOverrides(args: Pick<CliArgs, 'topicsFile' | 'logLevel'>): Record<string, FlagOverride | undefined> {
-  return {
-    'topics.file': args.topicsFile === undefined ? undefined : { flag: '--topics', value: args.topicsFile },
-    'log.level': args.logLevel === undefined ? undefined : { flag: '--log-level', value: args.logLevel },
-  };
-}
+/** The CliArgs fields that hold a flag's text as given, and their flags. */
+const TEXT_FLAGS = {
+  configFile: 'config', topicsFile: 'topics', logLevel: 'log-level', topic: 'topic', model: 'model', id: 'id', partitionKey: 'partition-key',
+  olderThan: 'older-than', batchSize: 'batch-size', pause: 'pause', from: 'from', to: 'to', rate: 'rate', over: 'over', resume: 'resume',
+} as const;
 
 const COMMANDS: readonly Command[] = ['run', 'migrate', 'check', 'tombstone', 'cleanup', 'genesis', 'help', 'version'];
 

@@ -2,7 +2,7 @@ import { KafkaPublisher } from '../kafka/publisher';
 import { producerConfig } from '../kafka/librdkafka-config';
 import { GENESIS_SUFFIX } from '../config/topics-types';
 import { errorMessage } from '../errors';
-import { loadConfiguration } from '../main';
+import { loadConfiguration } from '../config/load-configuration';
 import { checkDatabase } from '../postgres/live-checks';
 import { createPool } from '../postgres/pool';
 import { DependencyResolver } from '../postgres/dependency-resolver';

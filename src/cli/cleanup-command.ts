@@ -1,11 +1,12 @@
 import { loadSettings } from '../config/settings';
 import { OutboxStore } from '../postgres/outbox-store';
-import { qualifiedTable } from '../postgres/outbox-sql';
+import { qualifiedTable } from '../postgres/identifiers';
 import { createPool } from '../postgres/pool';
 import { handleSignals } from '../lifecycle/signals';
 import { createLogger } from '../observability/logger';
 import { OutboxRetention } from '../relay/retention';
-import { settingsOverrides, type CliArgs } from './args';
+import { settingsOverrides } from '../config/load-configuration';
+import type { CliArgs } from './args';
 import { cleanupFlags } from './flag-checks';
 
 /** `dionysus-relay cleanup --older-than 3d`: retention on demand, with progress and safe interruption. */

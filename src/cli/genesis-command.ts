@@ -9,9 +9,11 @@ import { formatCount } from '../genesis/progress-format';
 import { KafkaPublisher } from '../kafka/publisher';
 import { producerConfig } from '../kafka/librdkafka-config';
 import { handleSignals } from '../lifecycle/signals';
-import { loadConfiguration } from '../main';
-import { qualifiedTable } from '../postgres/outbox-sql';
+import { loadConfiguration } from '../config/load-configuration';
+import { qualifiedTable } from '../postgres/identifiers';
 import { createPool, redactUrl } from '../postgres/pool';
+import { PING } from '../postgres/session-sql';
+import { prepared } from '../postgres/statement';
 import { UsageError, type CliArgs } from './args';
 
 /** Connections of a genesis: one holds the run's lock, the others page, load and record. */
@@ -107,7 +109,7 @@ async function runWithSignals(session: GenesisSession, store: GenesisRunStore, p
 
 async function checkDatabase(pool: ReturnType<typeof createPool>, settings: Settings): Promise<void> {
   try {
-    await pool.query('SELECT 1');
+    await pool.query(prepared(PING));
   } catch (err) {
     throw new RelayError('POSTGRES_UNAVAILABLE', `cannot connect to PostgreSQL at ${redactUrl(settings.database.url)} (DATABASE_URL): ${errorMessage(err)}`, {
       cause: err,

@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import { loadSettings } from '../config/settings';
 import { packageRoot } from '../package-root';
 import { migrate, optionalMigrationNames } from '../postgres/migrator';
+import { createSchema } from '../postgres/migrator-sql';
 import { createPool, redactUrl } from '../postgres/pool';
-import { settingsOverrides, type CliArgs } from './args';
+import { settingsOverrides } from '../config/load-configuration';
+import type { CliArgs } from './args';
 import { checkOptionalNames } from './flag-checks';
 
 /** `dionysus-relay migrate`: applies sql/ to DATABASE_SCHEMA; prints what it did. */
@@ -13,7 +15,7 @@ export async function migrateCommand(args: CliArgs, env: NodeJS.ProcessEnv, out:
   const settings = loadSettings({ env, configFile: args.configFile, overrides: settingsOverrides(args) });
   const pool = createPool(settings.database, 'dionysus-relay-migrate');
   try {
-    await pool.query(`CREATE SCHEMA IF NOT EXISTS "${settings.database.schema.replace(/"/g, '""')}"`);
+    await pool.query(createSchema(settings.database.schema).text);
     const result = await migrate(pool, sqlDir, args.optionalMigrations);
     const where = `${redactUrl(settings.database.url)} schema ${settings.database.schema}`;
     for (const name of result.applied) out(`applied ${name}`);

@@ -1,4 +1,4 @@
-import { loadConfiguration } from '../main';
+import { loadConfiguration } from '../config/load-configuration';
 import { tombstoneMessages } from '../domain/message-builder';
 import { GENESIS_SUFFIX } from '../config/topics-types';
 import { RelayError } from '../errors';

@@ -66,7 +66,7 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       env: 'DATABASE_STATEMENT_TIMEOUT_MS',
     },
     idleInTransactionTimeoutMs: {
-      doc: 'idle_in_transaction_session_timeout in ms: a relay frozen while holding claimed rows loses its claim transaction after this, so its rows are not locked forever (their resources wait for it to resume or exit: the frozen-relay guard). Batches keep their session alive every third of it, so it is 0 (off) or at least 1000.',
+      doc: 'idle_in_transaction_session_timeout in ms: a relay frozen while holding claimed rows loses its claim (and row locks) after this; the frozen-relay guard keeps other relays off its resources. 0 (off) or at least 1000.',
       rule: int(0, PG_INT_MAX),
       default: 60000,
       env: 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
@@ -150,7 +150,7 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       env: 'KAFKA_DELIVERY_TIMEOUT_MS',
     },
     stallRestartMs: {
-      doc: 'Producer watchdog: after this long with no broker connection while the brokers accept connections (librdkafka lost them), the relay exits with code 75 to be restarted; 0 = off.',
+      doc: 'Producer watchdog: no broker connection for this long while the brokers accept connections makes the relay exit with code 75 to be restarted; 0 = off.',
       rule: int(0, MAX_TIMER_MS),
       default: 60000,
       env: 'KAFKA_STALL_RESTART_MS',
@@ -198,13 +198,13 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       env: 'RELAY_POLL_INTERVAL_MS',
     },
     poisonMaxCrashes: {
-      doc: 'Set a row aside (error_class POISON_ROW, retry_at = infinity) after it was in flight during this many crashes of a relay; 0 = off. Needs the tables of `migrate`.',
+      doc: 'Set a row aside as POISON_ROW (retry_at = infinity) after it was in flight during this many relay crashes; 0 = off. Needs the tables of `migrate`.',
       rule: int(0, 1000),
       default: 3,
       env: 'RELAY_POISON_MAX_CRASHES',
     },
     onPublish: {
-      doc: 'What happens to a published row: mark (set published_at, as the gem) or delete (for installations that keep no history; failed rows are still marked).',
+      doc: 'What happens to a published row: mark (set published_at, as the gem) or delete (no history kept; failed rows are still marked).',
       rule: choice(['mark', 'delete']),
       default: 'mark',
       env: 'RELAY_ON_PUBLISH',

@@ -1,24 +1,13 @@
-import type { IdType, RelationshipConfig } from '../domain/model-types';
-
 /**
- * The typed result of the topics YAML.
- *
- * Glossary used across the relay:
- * - outbox row: one row of dionysus_outboxes, written by the application in the same transaction
- *   as the change it announces.
- * - topic key / topic name: `users` in the YAML / `<namespace>_users` in Kafka and in the row.
- * - model: a published class (`User`); its serializer is one SQL statement or view returning one
- *   row per resource, columns in attribute order.
- * - claim: taking pending rows under `FOR UPDATE SKIP LOCKED` in a transaction that stays open
- *   until their outcome is marked.
- * - batch: the rows of one claim.
- * - delivery report: librdkafka's per-message answer (acked by the broker, or failed).
- * - mark: writing the outcome (published / failed with retry_at / given up) back to the rows.
- * - give up: a row that failed `maxAttempts` times gets retry_at = infinity and is not retried.
+ * The typed result of the topics YAML. The words used here (outbox row, topic key and name, model,
+ * claim, batch, mark...) are defined in the glossary at the top of src/domain/outbox-row.ts.
  */
 
+import type { IdType, RelationshipConfig } from '../domain/model-types';
+import { OBSERVER_TOPIC } from '../domain/topic-names';
 
 export type { IdType, RelationshipConfig } from '../domain/model-types';
+export { GENESIS_SUFFIX, OBSERVER_TOPIC } from '../domain/topic-names';
 
 export type SerializerSource = { kind: 'sql'; sql: string } | { kind: 'view'; view: string };
 
@@ -97,9 +86,6 @@ export interface ObserverConfig {
   readonly path: string;
 }
 
-/** The pseudo-topic of observer rows. */
-export const OBSERVER_TOPIC = '__outbox_observer__';
-
 /** The gem's observers_inline_maximum_size: larger fan-outs go through the outbox instead. */
 export const DEFAULT_OBSERVER_INLINE_LIMIT = 1000;
 
@@ -123,9 +109,6 @@ export const DEFAULT_PARTITION_KEY_ATTRIBUTE = 'account_id';
 
 /** The gem's default soft-delete column (Dionysus::Producer configuration `soft_delete_column`). */
 export const DEFAULT_SOFT_DELETE_COLUMN = 'canceled_at';
-
-/** Suffix of the replica topic that receives a copy of every message of a genesis-replica topic. */
-export const GENESIS_SUFFIX = '_genesis';
 
 /**
  * The topics the relay claims rows of: every configured topic, plus the observer pseudo-topic when

@@ -1,6 +1,6 @@
 import type { IdType } from './model-types';
-import { GENESIS_SUFFIX } from '../config/topics-types';
 import { isDestroyEvent, type ClaimedRow } from './outbox-row';
+import { GENESIS_SUFFIX } from './topic-names';
 import { messageKey } from './message-key';
 import { rubyStringToI } from './column-types/codec';
 import { choosePartition } from './partitioner';

@@ -1,4 +1,3 @@
-import type { DependencyConfig, TopicConfig } from '../config/topics-types';
 import { modelSingular } from './message-key';
 import type { ClaimedRow } from './outbox-row';
 
@@ -6,10 +5,11 @@ import type { ClaimedRow } from './outbox-row';
  * What one outbox row publishes. A row of a published model publishes that resource with the row's
  * event; a row of a dependency (the gem's `with:`) publishes `<parent>_updated` for each parent,
  * each keyed and partitioned as that parent (the gem wrongly reused the first parent's key).
+ * `Topic` is the caller's description of a topic (the topics YAML's), carried along untouched.
  */
-export interface PublishTarget {
+export interface PublishTarget<Topic> {
   /** The topic the target is published on (an observer row's targets live on another topic). */
-  readonly topic: TopicConfig;
+  readonly topic: Topic;
   readonly model: string;
   readonly resourceId: string;
   readonly eventName: string;
@@ -17,12 +17,12 @@ export interface PublishTarget {
   readonly partitionKey: string | null;
 }
 
-export function ownTarget(row: ClaimedRow, topic: TopicConfig): PublishTarget {
+export function ownTarget<Topic>(row: ClaimedRow, topic: Topic): PublishTarget<Topic> {
   return { topic, model: row.resourceClass, resourceId: row.resourceId, eventName: row.eventName, partitionKey: row.partitionKey };
 }
 
 /** `<model_singular>_updated` of a related record (a dependency's parent, an observer's target). */
-export function updatedTarget(topic: TopicConfig, model: string, id: string): PublishTarget {
+export function updatedTarget<Topic>(topic: Topic, model: string, id: string): PublishTarget<Topic> {
   return { topic, model, resourceId: id, eventName: `${modelSingular(model)}_updated`, partitionKey: null };
 }
 
@@ -37,9 +37,16 @@ export function parentIdFromChangeset(changeset: Record<string, unknown> | null,
   return found === undefined ? undefined : String(found);
 }
 
-/** Parents of a dependency row when the dependency itself is gone: from its changeset, per config. */
-export function parentsFromChangeset(row: ClaimedRow, topic: TopicConfig, configs: readonly DependencyConfig[]): PublishTarget[] {
-  return configs.flatMap((c) => {
+/** What a dependency declares about its parent (a `dependencies` entry of the topics YAML). */
+export interface ParentLink {
+  readonly parentModel: string;
+  /** The changeset attribute holding the parent's id, for a dependency that no longer exists. */
+  readonly parentFromChangeset: string | undefined;
+}
+
+/** Parents of a dependency row when the dependency itself is gone: from its changeset, per link. */
+export function parentsFromChangeset<Topic>(row: ClaimedRow, topic: Topic, links: readonly ParentLink[]): PublishTarget<Topic>[] {
+  return links.flatMap((c) => {
     if (c.parentFromChangeset === undefined) return [];
     const id = parentIdFromChangeset(row.changeset, c.parentFromChangeset);
     return id === undefined ? [] : [updatedTarget(topic, c.parentModel, id)];

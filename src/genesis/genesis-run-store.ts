@@ -1,6 +1,8 @@
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { RelayError, errorMessage } from '../errors';
+import { genesisRunStatements } from '../postgres/genesis-sql';
 import { sqlState } from '../postgres/pg-errors';
+import { prepared, type Statement } from '../postgres/statement';
 
 /** The progress table (sql/002_create_dionysus_relay_genesis_runs.sql), in DATABASE_SCHEMA. */
 export const GENESIS_RUNS_TABLE = 'dionysus_relay_genesis_runs';
@@ -29,37 +31,14 @@ export interface GenesisRunLock {
   release(): Promise<void>;
 }
 
-/**
- * Every statement on the progress table. Progress is written only after a page was delivered, and
- * only while the run is `running`, so a page can never be recorded on a run that someone marked
- * otherwise meanwhile.
- */
-function statements(table: string) {
-  return {
-    create: `INSERT INTO ${table} (topic, model, options, total_estimate)
-             VALUES ($1, $2, $3::jsonb, $4) RETURNING *`,
-    find: `SELECT * FROM ${table} WHERE id = $1::bigint`,
-    // A resumed session starts clean: no error, no finish time, maybe a new pace (options).
-    resume: `UPDATE ${table} SET status = 'running', error = NULL, finished_at = NULL, options = $2::jsonb, updated_at = now()
-              WHERE id = $1::bigint`,
-    recordPage: `UPDATE ${table} SET last_id = $2, sent = sent + $3, skipped = skipped + $4, updated_at = now()
-                  WHERE id = $1::bigint AND status = 'running'`,
-    finish: `UPDATE ${table} SET status = $2, error = $3, finished_at = now(), updated_at = now() WHERE id = $1::bigint`,
-    // Two-key advisory lock: the table's qualified name (so runs of two schemas never collide) and
-    // the run id. Session-level, on a connection kept for the whole session.
-    tryLock: `SELECT pg_try_advisory_lock(hashtext($1), ($2::bigint % 2147483647)::int) AS locked`,
-    unlock: `SELECT pg_advisory_unlock(hashtext($1), ($2::bigint % 2147483647)::int)`,
-  };
-}
-
 export class GenesisRunStore {
-  private readonly sql: ReturnType<typeof statements>;
+  private readonly sql: ReturnType<typeof genesisRunStatements>;
 
   constructor(
     private readonly pool: Pool,
     private readonly table: string,
   ) {
-    this.sql = statements(table);
+    this.sql = genesisRunStatements(table);
   }
 
   async create(run: { topic: string; model: string; options: unknown; totalEstimate: number | null }): Promise<GenesisRun> {
@@ -89,7 +68,7 @@ export class GenesisRunStore {
     const client: PoolClient = await this.pool.connect();
     let locked = false;
     try {
-      const result = await client.query<{ locked: boolean }>(this.sql.tryLock, [this.table, id]);
+      const result = await client.query<{ locked: boolean }>(prepared(this.sql.tryLock, [this.table, id]));
       locked = result.rows[0]?.locked === true;
     } finally {
       if (!locked) client.release();
@@ -101,7 +80,7 @@ export class GenesisRunStore {
         released ??= (async () => {
           let broken = false;
           try {
-            await client.query(this.sql.unlock, [this.table, id]);
+            await client.query(prepared(this.sql.unlock, [this.table, id]));
           } catch {
             // A connection that broke has lost its lock already; drop it rather than reuse it.
             broken = true;
@@ -113,9 +92,9 @@ export class GenesisRunStore {
     };
   }
 
-  private async query(text: string, values: unknown[]): Promise<QueryResultRow[]> {
+  private async query(statement: Statement, values: unknown[]): Promise<QueryResultRow[]> {
     try {
-      return (await this.pool.query(text, values)).rows;
+      return (await this.pool.query(prepared(statement, values))).rows;
     } catch (err) {
       if (sqlState(err) === '42P01') {
         throw new RelayError('CONFIG_INVALID', `${this.table} does not exist: run \`dionysus-relay migrate\` first`, { cause: err });

@@ -4,7 +4,7 @@ import { EncodingError } from '../domain/rails-json';
 import { RelayError, errorMessage } from '../errors';
 import type { DeliveryOutcome } from '../kafka/publisher';
 import type { LoadResult } from '../postgres/serializer-loader';
-import { WakeableSleep } from '../relay/wakeable-sleep';
+import { WakeableSleep } from '../lifecycle/sleep';
 import { decideRecord, genesisMessages, type RecordRules } from './genesis-messages';
 import type { GenesisTarget } from './genesis-target';
 import type { Pacer } from './pacing';

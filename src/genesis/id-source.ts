@@ -1,6 +1,10 @@
 import type { Pool } from 'pg';
 import { RelayError, errorMessage } from '../errors';
+import { RELATION_COLUMNS } from '../postgres/catalog-sql';
+import { idCount, idPage } from '../postgres/genesis-sql';
+import { quoteIdent, quoteRelation } from '../postgres/identifiers';
 import { isInfrastructureError, isStatementTimeout } from '../postgres/pg-errors';
+import { prepared, unprepared } from '../postgres/statement';
 
 /** The filters of a run, as the id query can apply them. */
 export interface IdFilter {
@@ -19,10 +23,9 @@ export interface Prefilters {
 const UPDATED_AT = 'updated_at';
 
 /**
- * Keyset pagination over the ids of a table or view: `SELECT id ... WHERE id > $last ORDER BY id
- * LIMIT n` walks the primary-key index and costs the same on page 1 and page 10,000 (OFFSET would
- * rescan everything before the page). `last` is cast to the id column's own type so the index is
- * usable and the order is the column's (numeric for bigint, not text order).
+ * Keyset pagination over the ids of a table or view (idPage in postgres/genesis-sql.ts). `last` is
+ * cast to the id column's own type so the index is usable and the order is the column's (numeric
+ * for bigint, not text order).
  *
  * When the relation has `updated_at` (and, with --visible-only, the soft-delete column), the
  * filters go into the query, so a narrow window over a large table does not load every record
@@ -40,15 +43,9 @@ export class IdSource {
 
   /** Checks the relation and its columns in the catalog; `key` names the YAML key in errors. */
   static async resolve(pool: Pool, relation: string, filter: IdFilter, key: string): Promise<IdSource> {
-    const quoted = relation
-      .split('.')
-      .map((part) => `"${part.replace(/"/g, '""')}"`)
-      .join('.');
+    const quoted = quoteRelation(relation);
     const result = await pool.query<{ exists: boolean; name: string | null; type: string | null }>(
-      `SELECT c.oid IS NOT NULL AS exists, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
-         FROM (SELECT to_regclass($1) AS oid) c
-         LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY($2::text[])`,
-      [quoted, ['id', UPDATED_AT, filter.softDeleteColumn]],
+      prepared(RELATION_COLUMNS, [quoted, ['id', UPDATED_AT, filter.softDeleteColumn]]),
     );
     if (result.rows[0]?.exists !== true) {
       throw new RelayError('TOPICS_FILE_INVALID', `${key}: ${relation} does not exist (looked up on the search_path, DATABASE_SCHEMA first)`);
@@ -67,10 +64,8 @@ export class IdSource {
   async page(afterId: string | null, limit: number): Promise<string[]> {
     const { where, values } = this.where(afterId);
     values.push(limit);
-    // The text form gets its own name: `ORDER BY id` must sort by the column, not by its text.
-    const text = `SELECT id::text AS id_text FROM ${this.quoted} WHERE ${where} ORDER BY id LIMIT $${values.length}`;
     try {
-      const result = await this.pool.query<{ id_text: string }>(text, values);
+      const result = await this.pool.query<{ id_text: string }>(unprepared(idPage(this.quoted, where, values.length), values));
       return result.rows.map((r) => r.id_text);
     } catch (err) {
       throw idQueryError(err, this.relation);
@@ -84,7 +79,7 @@ export class IdSource {
   async count(): Promise<number | null> {
     const { where, values } = this.where(null);
     try {
-      const result = await this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.quoted} WHERE ${where}`, values);
+      const result = await this.pool.query<{ n: string }>(unprepared(idCount(this.quoted, where), values));
       return Number(result.rows[0]?.n ?? 0);
     } catch (err) {
       if (isStatementTimeout(err)) return null;
@@ -111,7 +106,7 @@ export class IdSource {
         conditions.push(`${UPDATED_AT} <= $${values.length}::timestamptz`);
       }
     }
-    if (this.prefilters.softDelete) conditions.push(`"${this.filter.softDeleteColumn}" IS NULL`);
+    if (this.prefilters.softDelete) conditions.push(`${quoteIdent(this.filter.softDeleteColumn)} IS NULL`);
     return { where: conditions.join(' AND '), values };
   }
 }

@@ -18,14 +18,13 @@ export const PRODUCER_DEFAULTS: RdkafkaConfig = {
   'compression.type': 'none',
   'socket.keepalive.enable': true,
   // TCP_NODELAY: with Nagle's algorithm a small produce request waits until the previous one is
-  // acknowledged. Interleaved A/B on the benchmark (BENCHMARKS.md, Settings): live 1k rows/s p50
-  // 26 → 21 ms, drain +4.5%.
+  // acknowledged, which adds to every batch's latency under a steady load (docs/benchmarks.md).
   'socket.nagle.disable': true,
   'allow.auto.create.topics': true,
   // librdkafka ≥ 2.10 drops brokers that a metadata response does not list (a restarting broker
   // can answer before it has registered itself) and, once none is left, bootstraps again only
   // after this long: 300 s by default, during which a batch in flight waits and holds its rows.
-  // Seen in the fault suite after a broker restart; 10 s bounds that stall.
+  // 10 s bounds that stall (docs/reliability.md, fault model).
   'metadata.recovery.rebootstrap.trigger.ms': 10000,
 };
 
@@ -45,14 +44,4 @@ export function producerConfig(settings: KafkaSettings): RdkafkaConfig {
   }
   if (settings.sslCaFile !== '') config['ssl.ca.location'] = settings.sslCaFile;
   return { ...config, ...settings.librdkafka };
-}
-
-/** Keys whose values must never appear in logs, errors or metrics. */
-export function isSecretKey(key: string): boolean {
-  return /password|secret|sasl\.username|oauthbearer|key\.pem|keystore/i.test(key);
-}
-
-/** The configuration with secret values masked, for logs. */
-export function redactConfig(config: RdkafkaConfig): RdkafkaConfig {
-  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, isSecretKey(k) ? '***' : v]));
 }

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { RelayObserver } from '../relay/relay-observer';
+import type { RelayEvents } from '../relay/relay-events';
 
 /** The file name the dionysus-rb worker touches after every pass (compat doc §6). */
 export function compatHealthFileName(host: string): string {
@@ -22,7 +22,7 @@ export interface CompatHealthFileOptions {
  * pass and the file is removed on shutdown. Touches are asynchronous and never overlap; a failure
  * is logged once per streak and never reaches the loop.
  */
-export class CompatHealthFile implements Pick<RelayObserver, 'passFinished'> {
+export class CompatHealthFile implements Pick<RelayEvents, 'passFinished'> {
   readonly path: string;
   private touching: Promise<void> | undefined;
   private touchAgain = false;

@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors';
+import { PeriodicTask } from '../lifecycle/periodic-task';
+import { PING } from '../postgres/session-sql';
+import { prepared } from '../postgres/statement';
 import type { CheckResult } from './health';
 
 /** A probe query slower than this counts as "PostgreSQL is not answering". */
 export const DATABASE_PROBE_TIMEOUT_MS = 3000;
-/** Floor of the probe interval, so a 0 in the settings cannot turn into a hot loop. */
-export const MIN_PROBE_INTERVAL_MS = 100;
 
 export interface DatabaseProbeOptions {
   readonly intervalMs: number;
@@ -21,38 +22,29 @@ export interface DatabaseProbeOptions {
 export class DatabaseProbe {
   private current: CheckResult = { ok: false, detail: 'not checked yet' };
   private checked = false;
-  private timer: NodeJS.Timeout | undefined;
   private inflight: Promise<void> | undefined;
-  private started = false;
-  private stopped = false;
-  private stopping: Promise<void> | undefined;
+  private readonly schedule: PeriodicTask;
 
   constructor(
-    private readonly pool: { query(text: string): Promise<unknown> },
+    private readonly pool: { query(query: { name: string; text: string; values: unknown[] }): Promise<unknown> },
     private readonly options: DatabaseProbeOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.schedule = new PeriodicTask(() => this.check(), options.intervalMs, () => this.inflight);
+  }
 
   status(): CheckResult {
     return this.current;
   }
 
-  /** Checks at once, then every interval. */
+  /** Checks at once, then every interval (at least MIN_PERIOD_MS). */
   start(): void {
-    if (this.started || this.stopped) return;
-    this.started = true;
-    void this.tick();
+    this.schedule.start();
   }
 
   /** Idempotent, safe before start; waits for a probe in flight (it uses the pool). */
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      this.stopped = true;
-      if (this.timer !== undefined) clearTimeout(this.timer);
-      this.timer = undefined;
-      await this.inflight;
-    })();
-    return this.stopping;
+    return this.schedule.stop();
   }
 
   /** One check now (unless one is in flight); resolves when it is decided. */
@@ -60,7 +52,7 @@ export class DatabaseProbe {
     if (this.inflight !== undefined) return;
     const timeoutMs = this.options.timeoutMs ?? DATABASE_PROBE_TIMEOUT_MS;
     let timeout: NodeJS.Timeout | undefined;
-    const query = this.pool.query('SELECT 1').then(
+    const query = this.pool.query(prepared(PING)).then(
       () => ({ ok: true, detail: 'SELECT 1 answered' }),
       (err: unknown) => ({ ok: false, detail: `SELECT 1 failed: ${errorMessage(err)}` }),
     );
@@ -85,11 +77,5 @@ export class DatabaseProbe {
     }
     this.current = result;
     this.checked = true;
-  }
-
-  private async tick(): Promise<void> {
-    await this.check();
-    if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), Math.max(MIN_PROBE_INTERVAL_MS, this.options.intervalMs));
   }
 }

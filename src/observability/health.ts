@@ -1,4 +1,4 @@
-import type { RelayObserver } from '../relay/relay-observer';
+import type { RelayEvents } from '../relay/relay-events';
 
 /**
  * What /healthz and /readyz answer, decided here without I/O (the clock is injected).
@@ -41,7 +41,7 @@ export interface HealthSources {
   readonly now?: () => number;
 }
 
-export class HealthMonitor implements Pick<RelayObserver, 'claimFinished'> {
+export class HealthMonitor implements Pick<RelayEvents, 'claimFinished'> {
   private readonly now: () => number;
   private lastClaimAt: number;
   private started = false;

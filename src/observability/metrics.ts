@@ -3,27 +3,17 @@ import { join } from 'node:path';
 import { librdkafkaVersion } from 'node-rdkafka';
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import { packageRoot } from '../package-root';
-import type { BatchPhase, RelayObserver } from '../relay/relay-observer';
+import type { BatchPhase, RelayEvents } from '../relay/relay-events';
 import { summarizeKafkaStats } from './kafka-stats';
+import { METRICS, METRIC_PREFIX, type MetricDefinition } from './metric-definitions';
 
-/**
- * Every metric of the relay, defined once on a registry the caller passes in (never prom-client's
- * global one). Labels are bounded: topic (from the topics file), error_class (the closed set of
- * error codes), phase, broker, pool state; never a row or resource id.
- *
- * Three ways values arrive:
- * - pushed by the relay loop through the RelayObserver methods (counters, histograms);
- * - pushed by timers: librdkafka statistics (`recordKafkaStats`), the backlog poller
- *   (`recordBacklog`, `recordTableHealth`);
- * - pulled on scrape from the sources attached with `observePool` / `observePublisher`.
- */
-
-export const METRIC_PREFIX = 'dionysus_relay_';
-
-/** published_at - created_at: from a few ms (a healthy relay) to half an hour (a stalled one). */
-export const PUBLISH_LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
-export const PHASE_DURATION_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-export const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
+/** What prom-client's metric constructors take, for one definition on one registry. */
+interface MetricConfiguration<L extends string> {
+  name: string;
+  help: string;
+  labelNames: readonly L[];
+  registers: Registry[];
+}
 
 export interface BuildInfo {
   readonly version: string;
@@ -66,7 +56,18 @@ export interface RelayMetricsOptions {
   readonly defaultMetrics?: boolean;
 }
 
-export class RelayMetrics implements RelayObserver {
+/**
+ * Every metric of the relay (metric-definitions.ts), created on a registry the caller passes in
+ * (never prom-client's global one). Labels are bounded: topic (from the topics file), error_class
+ * (the closed set of error codes), phase, broker, pool state; never a row or resource id.
+ *
+ * Three ways values arrive:
+ * - pushed by the relay loop through the RelayEvents methods (counters, histograms);
+ * - pushed by timers: librdkafka statistics (`recordKafkaStats`), the backlog poller
+ *   (`recordBacklog`, `recordTableHealth`);
+ * - pulled on scrape from the sources attached with `observePool` / `observePublisher`.
+ */
+export class RelayMetrics implements RelayEvents {
   private readonly topics: readonly string[];
   private readonly claimedTopics: ReadonlySet<string>;
   private pool: PoolCounts | undefined;
@@ -76,11 +77,11 @@ export class RelayMetrics implements RelayObserver {
   private readonly published: Counter<'topic'>;
   private readonly failed: Counter<'topic' | 'error_class'>;
   private readonly givenUp: Counter<'topic'>;
-  private readonly held: Counter<'topic'>;
+  private readonly heldBack: Counter<'topic'>;
   private readonly abandoned: Counter<'topic'>;
   private readonly latency: Histogram<'topic'>;
   private readonly phaseDuration: Histogram<'phase'>;
-  private readonly batchSize: Histogram;
+  private readonly batchSize: Histogram<never>;
   private readonly pending: Gauge<'topic'>;
   private readonly oldestAge: Gauge<'topic'>;
   private readonly unconfigured: Gauge<'topic'>;
@@ -94,85 +95,29 @@ export class RelayMetrics implements RelayObserver {
   constructor(registry: Registry, options: RelayMetricsOptions) {
     this.topics = [...options.topics];
     this.claimedTopics = new Set(options.claimedTopics ?? options.topics);
-    const registers = [registry];
-    const name = (suffix: string): string => METRIC_PREFIX + suffix;
-
-    this.published = new Counter({
-      name: name('rows_published_total'),
-      help: 'Outbox rows published (broker acknowledged, row marked).',
-      labelNames: ['topic'],
-      registers,
+    const on = <L extends string>(d: MetricDefinition<L>): MetricConfiguration<L> => ({
+      name: METRIC_PREFIX + d.name,
+      help: d.help,
+      labelNames: d.labelNames ?? [],
+      registers: [registry],
     });
-    this.failed = new Counter({
-      name: name('rows_failed_total'),
-      help: 'Outbox rows whose publication failed (marked with error_class, retried later or given up).',
-      labelNames: ['topic', 'error_class'],
-      registers,
-    });
-    this.givenUp = new Counter({
-      name: name('rows_given_up_total'),
-      help: 'Outbox rows given up (retry_at = infinity) after retry.maxAttempts failures.',
-      labelNames: ['topic'],
-      registers,
-    });
-    this.held = new Counter({
-      name: name('rows_held_total'),
-      help: 'Claimed rows left pending for a later claim (no attempt counted): another batch was publishing their resource, or a relay alive but without its claim transaction (frozen?) may still send it.',
-      labelNames: ['topic'],
-      registers,
-    });
-    this.abandoned = new Counter({
-      name: name('batches_abandoned_total'),
-      help: 'Batches rolled back as a whole (database or broker trouble); their rows are claimed again.',
-      labelNames: ['topic'],
-      registers,
-    });
-    this.latency = new Histogram({
-      name: name('publish_latency_seconds'),
-      help: 'published_at - created_at of published rows, in seconds.',
-      labelNames: ['topic'],
-      buckets: PUBLISH_LATENCY_BUCKETS_SECONDS,
-      registers,
-    });
-    this.phaseDuration = new Histogram({
-      name: name('batch_phase_duration_seconds'),
-      help: 'Time spent per batch phase: claim, load (serializers), produce (until every delivery report), mark (and commit).',
-      labelNames: ['phase'],
-      buckets: PHASE_DURATION_BUCKETS_SECONDS,
-      registers,
-    });
-    this.batchSize = new Histogram({ name: name('batch_size'), help: 'Rows claimed per non-empty batch.', buckets: BATCH_SIZE_BUCKETS, registers });
-    this.pending = new Gauge({
-      name: name('pending_rows'),
-      help: 'Unpublished outbox rows per topic (including rows waiting for a retry, excluding given-up rows), as of the last backlog poll.',
-      labelNames: ['topic'],
-      registers,
-    });
-    this.oldestAge = new Gauge({
-      name: name('oldest_pending_age_seconds'),
-      help: 'Age of the oldest unpublished outbox row per topic (0 when none), as of the last backlog poll.',
-      labelNames: ['topic'],
-      registers,
-    });
-    this.unconfigured = new Gauge({
-      name: name('unconfigured_pending_rows'),
-      help: 'Pending outbox rows of topics this relay does not claim (left to another relay or the gem), as of the last backlog poll.',
-      labelNames: ['topic'],
-      registers,
-    });
-    const kafkaQueueHelp = "Messages in librdkafka's local producer queue (statistics msg_cnt).";
-    this.kafkaQueue = new Gauge({ name: name('kafka_queue_messages'), help: kafkaQueueHelp, registers });
-    this.brokerRtt = new Gauge({
-      name: name('kafka_broker_rtt_seconds'),
-      help: 'Average request round-trip time per broker (librdkafka rtt.avg) over the last statistics window that measured one.',
-      labelNames: ['broker'],
-      registers,
-    });
+    const buckets = (d: MetricDefinition<string>): number[] => [...(d.buckets ?? [])];
+    this.published = new Counter(on(METRICS.published));
+    this.failed = new Counter(on(METRICS.failed));
+    this.givenUp = new Counter(on(METRICS.givenUp));
+    this.heldBack = new Counter(on(METRICS.heldBack));
+    this.abandoned = new Counter(on(METRICS.abandoned));
+    this.latency = new Histogram({ ...on(METRICS.latency), buckets: buckets(METRICS.latency) });
+    this.phaseDuration = new Histogram({ ...on(METRICS.phaseDuration), buckets: buckets(METRICS.phaseDuration) });
+    this.batchSize = new Histogram({ ...on(METRICS.batchSize), buckets: buckets(METRICS.batchSize) });
+    this.pending = new Gauge(on(METRICS.pending));
+    this.oldestAge = new Gauge(on(METRICS.oldestAge));
+    this.unconfigured = new Gauge(on(METRICS.unconfigured));
+    this.kafkaQueue = new Gauge(on(METRICS.kafkaQueue));
+    this.brokerRtt = new Gauge(on(METRICS.brokerRtt));
     const publisherSource = (): { readonly inflight: number } | undefined => this.publisher;
     new Gauge({
-      name: name('inflight_messages'),
-      help: 'Messages handed to the producer whose delivery report has not arrived yet.',
-      registers,
+      ...on(METRICS.inflight),
       collect() {
         const publisher = publisherSource();
         if (publisher !== undefined) this.set(publisher.inflight);
@@ -180,10 +125,7 @@ export class RelayMetrics implements RelayObserver {
     });
     const poolSource = (): PoolCounts | undefined => this.pool;
     new Gauge({
-      name: name('pg_pool_connections'),
-      help: 'PostgreSQL pool connections: total (open), idle, waiting (callers queued for a connection).',
-      labelNames: ['state'],
-      registers,
+      ...on(METRICS.poolConnections),
       collect() {
         const pool = poolSource();
         if (pool === undefined) return;
@@ -192,27 +134,17 @@ export class RelayMetrics implements RelayObserver {
         this.set({ state: 'waiting' }, pool.waitingCount);
       },
     });
-    this.deadTuples = new Gauge({ name: name('outbox_dead_tuples'), help: 'n_dead_tup of the outbox table (pg_stat_user_tables).', registers });
-    this.vacuumAge = new Gauge({
-      name: name('outbox_last_autovacuum_age_seconds'),
-      help: 'Seconds since the outbox table was last vacuumed (autovacuum or VACUUM); NaN when never.',
-      registers,
-    });
-    this.tableBytes = new Gauge({ name: name('outbox_table_bytes'), help: 'pg_table_size of the outbox table (heap and TOAST).', registers });
-    this.indexBytes = new Gauge({ name: name('outbox_index_bytes'), help: 'pg_indexes_size of the outbox table (all its indexes).', registers });
-    const buildInfo = new Gauge({
-      name: name('build_info'),
-      help: 'Always 1; labels say which relay, Node.js and librdkafka versions run.',
-      labelNames: ['version', 'node', 'librdkafka'],
-      registers,
-    });
-    buildInfo.set({ ...options.buildInfo }, 1);
+    this.deadTuples = new Gauge(on(METRICS.deadTuples));
+    this.vacuumAge = new Gauge(on(METRICS.vacuumAge));
+    this.tableBytes = new Gauge(on(METRICS.tableBytes));
+    this.indexBytes = new Gauge(on(METRICS.indexBytes));
+    new Gauge(on(METRICS.buildInfo)).set({ ...options.buildInfo }, 1);
 
     // Series of every configured topic exist from the start, so rate()/increase() see the first row.
     for (const topic of this.topics) {
       this.published.inc({ topic }, 0);
       this.givenUp.inc({ topic }, 0);
-      this.held.inc({ topic }, 0);
+      this.heldBack.inc({ topic }, 0);
       this.abandoned.inc({ topic }, 0);
       this.latency.zero({ topic });
     }
@@ -229,7 +161,7 @@ export class RelayMetrics implements RelayObserver {
     this.publisher = publisher;
   }
 
-  // ---------------------------------------------------------------- RelayObserver
+  // ---------------------------------------------------------------- RelayEvents
 
   claimFinished(): void {
     // The liveness heartbeat (HealthMonitor); claims are timed by phase="claim", batches by batchClaimed.
@@ -259,8 +191,8 @@ export class RelayMetrics implements RelayObserver {
     this.givenUp.inc({ topic }, count);
   }
 
-  rowsHeld(topic: string, count: number): void {
-    this.held.inc({ topic }, count);
+  rowsHeldBack(topic: string, count: number): void {
+    this.heldBack.inc({ topic }, count);
   }
 
   batchAbandoned(topic: string, _reason: string): void {

@@ -1,33 +1,22 @@
+import { instanceAlive } from './lock-sql';
+import type { Statement } from './statement';
+
 /**
- * The statements of crash tracking (sql/003): kept apart from the outbox statements because they
- * touch only the relay's own bookkeeping tables.
+ * The statements of crash tracking (sql/003, sql/004): kept apart from the outbox statements
+ * because they touch only the relay's own bookkeeping tables, outside any claim transaction.
  */
-/**
- * True while the relay instance named by the SQL expression `instance` is alive: its session-level
- * advisory lock (`holdInstance`) is held, and that lock goes with the holding connection, i.e. with
- * the process. (application_name would not do: a DATABASE_URL may set its own.)
- */
-export function instanceAlive(instance: string): string {
-  return `EXISTS (SELECT 1 FROM pg_locks l
-                   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-                     AND ((l.classid::bigint << 32) | l.objid::bigint)
-                         = hashtextextended('dionysus_relay_instance:' || ${instance}, 0))`;
-}
 
 /**
  * The in-flight entries must outlive the relay process, not the database: a database crash ends
  * every claim anyway. So their writes commit without waiting for the WAL flush (set_config(...,
  * true) lasts until the end of the statement's own implicit transaction): each would otherwise
- * wait for an fsync (about 2 ms on the benchmark machine) on the way to Kafka. After a PostgreSQL
- * crash (not a clean restart, which flushes) the last entries can be missing: crashes of relays
- * that died with it are not counted, and the frozen-relay guard does not see them.
+ * wait for an fsync on every batch's way to Kafka. After a PostgreSQL crash (not a clean restart,
+ * which flushes) the last entries can be missing: crashes of relays that died with it are not
+ * counted, and the frozen-relay guard does not see them.
  */
 const NO_FLUSH_WAIT = `(SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait`;
 
 export const crashTrackerSql = {
-  tablesExist: `SELECT to_regclass('dionysus_relay_inflight') IS NOT NULL AND to_regclass('dionysus_relay_suspects') IS NOT NULL AS ok,
-                       EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('dionysus_relay_inflight')
-                                  AND attname = 'resource_keys' AND NOT attisdropped) AS guard`,
   // Autocommit, before the batch loads anything: the entry must outlive a crash of this process.
   // The suspects among the batch's rows come back in the same round trip.
   begin: {
@@ -36,7 +25,7 @@ export const crashTrackerSql = {
            SELECT (SELECT id FROM entry) AS id,
                   coalesce((SELECT array_agg(row_id) FROM dionysus_relay_suspects WHERE row_id = ANY($2::bigint[])), '{}') AS suspects`,
   },
-  // With sql/004: the claim transaction's id, written with the entry (see lockResourcesGuarded).
+  // With sql/004: the claim transaction's id, written with the entry (see LOCK_RESOURCES_GUARDED in lock-sql.ts).
   beginWithXid: {
     name: 'dionysus_relay_inflight_begin_xid',
     text: `WITH entry AS (INSERT INTO dionysus_relay_inflight (instance, row_ids, claim_xid) SELECT $1, $2::bigint[], $3::bigint FROM ${NO_FLUSH_WAIT} RETURNING id)
@@ -46,7 +35,7 @@ export const crashTrackerSql = {
   // With sql/004, when the batch's resources are known before it loads anything (every row publishes
   // only itself): the entry and its resource keys in one statement, sent while the claim connection
   // takes the resources' locks. The keys need only be written before anything is sent (see
-  // lockResourcesGuarded in outbox-sql.ts); the caller awaits both before loading.
+  // LOCK_RESOURCES_GUARDED in lock-sql.ts); the caller awaits both before loading.
   beginWithKeys: {
     name: 'dionysus_relay_inflight_begin_keys',
     text: `WITH entry AS (INSERT INTO dionysus_relay_inflight (instance, row_ids, claim_xid, resource_keys)
@@ -55,7 +44,7 @@ export const crashTrackerSql = {
                   coalesce((SELECT array_agg(row_id) FROM dionysus_relay_suspects WHERE row_id = ANY($2::bigint[])), '{}') AS suspects`,
   },
   // Autocommit, after the batch holds its resource locks and before it sends anything: the keys a
-  // frozen relay may still publish (see lockResourcesGuarded in outbox-sql.ts).
+  // frozen relay may still publish (see LOCK_RESOURCES_GUARDED in lock-sql.ts).
   registerKeys: {
     name: 'dionysus_relay_inflight_keys',
     text: `UPDATE dionysus_relay_inflight SET resource_keys = $2::text[] FROM ${NO_FLUSH_WAIT} WHERE id = $1`,
@@ -67,6 +56,8 @@ export const crashTrackerSql = {
     name: 'dionysus_relay_inflight_narrow_keys',
     text: `UPDATE dionysus_relay_inflight SET row_ids = $2::bigint[], resource_keys = $3::text[] WHERE id = $1`,
   },
+  // Only once nothing of the batch can still be sent (delivered, failed or never queued): while the
+  // entry exists, other relays' guard may hold its resources back and a crash counts against its rows.
   end: { name: 'dionysus_relay_inflight_end', text: `DELETE FROM dionysus_relay_inflight USING ${NO_FLUSH_WAIT} WHERE id = ANY($1::bigint[])` },
   // This instance's entries of no batch in progress ($2: those in progress): left by a failed
   // deletion; while this instance lives they would hold resources back from other relays. Entries
@@ -81,8 +72,9 @@ export const crashTrackerSql = {
   clear: { name: 'dionysus_relay_suspects_clear', text: `DELETE FROM dionysus_relay_suspects WHERE row_id = ANY($1::bigint[])` },
   // Entries of instances that are not alive (instanceAlive) are crashes: count their rows and drop
   // them. FOR UPDATE SKIP LOCKED so two relays starting together count each crash once.
-  holdInstance: `SELECT pg_advisory_lock(hashtextextended('dionysus_relay_instance:' || $1, 0))`,
-  recover: `WITH dead AS (
+  recover: {
+    name: 'dionysus_relay_inflight_recover',
+    text: `WITH dead AS (
               DELETE FROM dionysus_relay_inflight AS f
                WHERE f.id IN (SELECT i.id FROM dionysus_relay_inflight i
                                WHERE NOT ${instanceAlive('i.instance')}
@@ -92,8 +84,14 @@ export const crashTrackerSql = {
             SELECT r, count(*) FROM dead, unnest(dead.row_ids) AS r GROUP BY r
             ON CONFLICT (row_id) DO UPDATE SET crashes = dionysus_relay_suspects.crashes + excluded.crashes, last_crash_at = now()
             RETURNING row_id, crashes`,
-  // Suspects that crashed a relay $1 times or more are given up as POISON_ROW (if still pending).
-  setAside: (table: string): string => `WITH poison AS (
+  },
+} satisfies Record<string, Statement>;
+
+/** Suspects that crashed a relay $1 times or more are given up as POISON_ROW (if still pending). */
+export function setAsideStatement(table: string): Statement {
+  return {
+    name: 'dionysus_relay_suspects_set_aside',
+    text: `WITH poison AS (
               DELETE FROM dionysus_relay_suspects WHERE crashes >= $1 RETURNING row_id, crashes)
             UPDATE ${table} AS o
                SET error_class = 'POISON_ROW',
@@ -103,4 +101,5 @@ export const crashTrackerSql = {
               FROM poison p
              WHERE o.id = p.row_id AND o.published_at IS NULL
             RETURNING o.id, o.topic, o.resource_class, o.resource_id`,
-} as const;
+  };
+}

@@ -1,13 +1,23 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors';
-import { crashTrackerSql } from './crash-tracker-sql';
+import { probeCapabilities } from './capabilities';
+import { crashTrackerSql, setAsideStatement } from './crash-tracker-sql';
+import { LOCK_INSTANCE } from './lock-sql';
+import { prepared } from './statement';
 
 export interface TrackedBatch {
   readonly entryId: string;
   /** Claimed rows that were in flight when a relay crashed before. */
   readonly suspects: ReadonlySet<string>;
 }
+
+/** Dead instances are looked for again this often: a dead process's query can outlive it until statement_timeout. */
+const RECOVERY_INTERVAL_MS = 60_000;
+
+/** Pause before taking the instance lock again after its connection was lost, doubled up to 30 s. */
+const RELOCK_PAUSE_MS = 500;
+const RELOCK_PAUSE_MAX_MS = 30_000;
 
 /**
  * Detects rows that crash or wedge the relay process (a serializer exhausting memory, a record that
@@ -16,19 +26,14 @@ export interface TrackedBatch {
  * alone, and one that keeps taking its relay down is set aside after `maxCrashes` as POISON_ROW
  * (retry_at = infinity), so the relay keeps publishing everything else.
  */
-/** Dead instances are looked for again this often: a dead process's query can outlive it until statement_timeout. */
-const RECOVERY_INTERVAL_MS = 60_000;
-
-/** Pause before taking the instance lock again after its connection was lost, doubled up to 30 s. */
-const HOLD_RETRY_MS = 500;
-
 export class CrashTracker {
   private enabled = false;
   private guard = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
-  private holdRetry: NodeJS.Timeout | undefined;
-  private holder: PoolClient | undefined;
+  private relockTimer: NodeJS.Timeout | undefined;
+  /** The connection holding this instance's lock (LOCK_INSTANCE) while the process lives. */
+  private instanceLockClient: PoolClient | undefined;
   /** Entries whose deletion failed (database down): retried with the next batch's. */
   private readonly uncleared = new Set<string>();
   /** Entries of this instance's batches still being worked on. */
@@ -43,13 +48,9 @@ export class CrashTracker {
     private readonly logger: Logger,
   ) {}
 
-  get active(): boolean {
-    return this.enabled;
-  }
-
   /**
    * True when batches register their claim transaction and resource keys (sql/004), so that the
-   * claim can skip resources a frozen relay may still publish (lockResourcesGuarded).
+   * claim can skip resources a frozen relay may still publish (LOCK_RESOURCES_GUARDED).
    */
   get guarding(): boolean {
     return this.enabled && this.guard;
@@ -58,16 +59,16 @@ export class CrashTracker {
   /** Turns tracking on when its tables exist, counts crashes of dead instances, sets poison aside. */
   async start(): Promise<void> {
     if (this.maxCrashes <= 0) return;
-    const exists = await this.pool.query<{ ok: boolean; guard: boolean }>(crashTrackerSql.tablesExist);
-    if (exists.rows[0]?.ok !== true) {
+    const capabilities = await probeCapabilities(this.pool, this.table);
+    if (!capabilities.crashTracking) {
       this.logger.warn('crash tracking is off: run `dionysus-relay migrate` to create dionysus_relay_inflight and dionysus_relay_suspects');
       return;
     }
-    this.guard = exists.rows[0].guard;
+    this.guard = capabilities.frozenRelayGuard;
     if (!this.guard) {
       this.logger.warn('frozen-relay guard is off: run `dionysus-relay migrate` (sql/004) so that a relay resuming from a freeze cannot be overtaken');
     }
-    await this.hold();
+    await this.lockInstance();
     this.enabled = true;
     await this.recover();
     this.timer = setInterval(() => {
@@ -79,10 +80,10 @@ export class CrashTracker {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    clearTimeout(this.holdRetry);
+    clearTimeout(this.relockTimer);
     this.timer = undefined;
-    this.holder?.release(true);
-    this.holder = undefined;
+    this.instanceLockClient?.release(true);
+    this.instanceLockClient = undefined;
   }
 
   /**
@@ -91,33 +92,33 @@ export class CrashTracker {
    * then other relays count this instance's batches in flight as crashes, and their guard no
    * longer protects this instance's queued messages.
    */
-  private async hold(): Promise<void> {
+  private async lockInstance(): Promise<void> {
     const client = await this.pool.connect();
     client.on('error', (err) => {
-      if (this.holder !== client) return;
-      this.holder = undefined;
+      if (this.instanceLockClient !== client) return;
+      this.instanceLockClient = undefined;
       client.release(err);
       this.logger.warn({ err: { message: err.message } }, 'lost the connection holding this relay instance\'s lock; taking it again');
-      this.retryHold(HOLD_RETRY_MS);
+      this.relockLater(RELOCK_PAUSE_MS);
     });
     try {
-      await client.query(crashTrackerSql.holdInstance, [this.instance]);
+      await client.query(prepared(LOCK_INSTANCE, [this.instance]));
     } catch (err) {
       client.release(err as Error);
       throw err;
     }
-    this.holder = client;
+    this.instanceLockClient = client;
   }
 
-  private retryHold(delayMs: number): void {
+  private relockLater(delayMs: number): void {
     if (this.stopped) return;
-    this.holdRetry = setTimeout(() => {
-      this.hold().then(
+    this.relockTimer = setTimeout(() => {
+      this.lockInstance().then(
         () => this.logger.info('relay instance lock taken again'),
-        () => this.retryHold(Math.min(delayMs * 2, 30_000)),
+        () => this.relockLater(Math.min(delayMs * 2, RELOCK_PAUSE_MAX_MS)),
       );
     }, delayMs);
-    this.holdRetry.unref();
+    this.relockTimer.unref();
   }
 
   /**
@@ -125,14 +126,13 @@ export class CrashTracker {
    * instance's own entries that belong to no batch in progress (their deletion failed earlier).
    */
   private async recover(): Promise<void> {
-    await this.pool.query({ name: crashTrackerSql.sweepOwn.name, text: crashTrackerSql.sweepOwn.text, values: [this.instance, [...this.inProgress]] });
-    const crashed = await this.pool.query<{ row_id: string; crashes: number }>(crashTrackerSql.recover);
+    await this.pool.query(prepared(crashTrackerSql.sweepOwn, [this.instance, [...this.inProgress]]));
+    const crashed = await this.pool.query<{ row_id: string; crashes: number }>(prepared(crashTrackerSql.recover));
     if (crashed.rows.length > 0) {
       this.logger.warn({ rows: crashed.rows.length }, 'rows were in flight when a relay process died: they are published one at a time from now on');
     }
     const aside = await this.pool.query<{ id: string; topic: string; resource_class: string; resource_id: string }>(
-      crashTrackerSql.setAside(this.table),
-      [this.maxCrashes],
+      prepared(setAsideStatement(this.table), [this.maxCrashes]),
     );
     for (const row of aside.rows) {
       this.logger.error(
@@ -155,7 +155,7 @@ export class CrashTracker {
       : keys === undefined
         ? [crashTrackerSql.beginWithXid, [this.instance, rowIds, claimXid ?? null]]
         : [crashTrackerSql.beginWithKeys, [this.instance, rowIds, claimXid ?? null, keys]];
-    const result = await this.pool.query<{ id: string; suspects: string[] }>({ name: statement.name, text: statement.text, values });
+    const result = await this.pool.query<{ id: string; suspects: string[] }>(prepared(statement, values));
     const row = result.rows[0];
     if (row === undefined) return undefined;
     this.inProgress.add(String(row.id));
@@ -169,17 +169,17 @@ export class CrashTracker {
   async narrow(batch: TrackedBatch, rowIds: readonly string[], keys?: readonly string[]): Promise<void> {
     const [statement, values] =
       this.guard && keys !== undefined ? [crashTrackerSql.narrowWithKeys, [batch.entryId, rowIds, keys]] : [crashTrackerSql.narrow, [batch.entryId, rowIds]];
-    await this.pool.query({ name: statement.name, text: statement.text, values });
+    await this.pool.query(prepared(statement, values));
   }
 
   /**
    * Registers the resources the batch holds locks on, before it sends anything: if this process
    * is then frozen past its claim transaction, other relays leave these resources alone until
-   * the entry is cleared (lockResourcesGuarded in outbox-sql.ts).
+   * the entry is cleared (LOCK_RESOURCES_GUARDED in lock-sql.ts).
    */
   async registerKeys(batch: TrackedBatch | undefined, keys: readonly string[]): Promise<void> {
     if (batch === undefined || !this.guard || keys.length === 0) return;
-    await this.pool.query({ name: crashTrackerSql.registerKeys.name, text: crashTrackerSql.registerKeys.text, values: [batch.entryId, keys] });
+    await this.pool.query(prepared(crashTrackerSql.registerKeys, [batch.entryId, keys]));
   }
 
   /** Clears the batch's entry once nothing of it can still be sent (delivered, failed or never queued). */
@@ -188,7 +188,7 @@ export class CrashTracker {
     await this.clearEntries([batch.entryId]);
     if (publishedSuspects.length === 0) return;
     try {
-      await this.pool.query({ name: crashTrackerSql.clear.name, text: crashTrackerSql.clear.text, values: [publishedSuspects] });
+      await this.pool.query(prepared(crashTrackerSql.clear, [publishedSuspects]));
     } catch (err) {
       this.logger.warn({ err: { message: errorMessage(err) } }, 'could not clear published crash suspects');
     }
@@ -200,7 +200,7 @@ export class CrashTracker {
     const ids = [...this.uncleared, ...entryIds];
     this.uncleared.clear();
     try {
-      await this.pool.query({ name: crashTrackerSql.end.name, text: crashTrackerSql.end.text, values: [ids] });
+      await this.pool.query(prepared(crashTrackerSql.end, [ids]));
     } catch (err) {
       // Left behind while this instance lives, an abandoned batch's entry would hold its resources
       // back from other relays (and count as a crash once the instance is gone): retried with the
@@ -209,5 +209,4 @@ export class CrashTracker {
       this.logger.warn({ err: { message: errorMessage(err) }, entries: ids.length }, 'could not clear the in-flight entry of a batch; will retry');
     }
   }
-
 }

@@ -1,6 +1,11 @@
 import type { Pool } from 'pg';
 import type { ModelConfig, TopicsConfig } from '../config/topics-types';
-import { OBSERVER_TOPIC } from '../config/topics-types';
+import { OBSERVER_TOPIC } from '../domain/topic-names';
+import { probeCapabilities } from './capabilities';
+import { PRICE_OUT_SEQSCAN, TABLE_COLUMNS, TABLE_INDEXES, explainSerializer, pendingByClass } from './catalog-sql';
+import { qualifiedTable } from './identifiers';
+import { lockTableUse } from './lock-sql';
+import { prepared, unprepared } from './statement';
 
 /** Columns the relay reads or writes; `changeset` is optional in the gem's schema. */
 const REQUIRED_COLUMNS = [
@@ -27,10 +32,7 @@ export async function checkDatabase(
 ): Promise<LiveCheckResult> {
   const problems: string[] = [];
   const notes: string[] = [];
-  const columns = await pool.query<{ column_name: string }>(
-    `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`,
-    [schema, table],
-  );
+  const columns = await pool.query<{ column_name: string }>(prepared(TABLE_COLUMNS, [schema, table]));
   const present = new Set(columns.rows.map((r) => r.column_name));
   if (present.size === 0) return { problems: [`postgres: table ${schema}.${table} does not exist (dionysus-relay migrate creates it)`], notes };
   const missing = REQUIRED_COLUMNS.filter((c) => !present.has(c));
@@ -48,9 +50,7 @@ export async function checkDatabase(
   const strict = topics.topics.filter((t) => t.ordering === 'strict').map((t) => t.name);
   if (strict.length > 0) notes.push(`postgres: ${strictRetryIndexNote(strict, findRetryWaitIndex(indexes))}`);
 
-  const pending = await pool.query<{ topic: string; resource_class: string; n: string }>(
-    `SELECT topic, resource_class, count(*) AS n FROM "${schema}"."${table}" WHERE published_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2`,
-  );
+  const pending = await pool.query<{ topic: string; resource_class: string; n: string }>(prepared(pendingByClass(qualifiedTable(schema, table))));
   for (const row of pending.rows) {
     if (row.topic === OBSERVER_TOPIC) continue;
     const topic = topics.byName.get(row.topic);
@@ -60,7 +60,7 @@ export async function checkDatabase(
       problems.push(`postgres: ${row.n} pending row(s) of ${row.resource_class} on ${row.topic}, which has no serializer or dependency for it`);
     }
   }
-  notes.push(...(await bookkeepingNotes(pool, locksPerRelay)));
+  notes.push(...(await bookkeepingNotes(pool, qualifiedTable(schema, table), locksPerRelay)));
   for (const topic of topics.topics) {
     for (const model of topic.models.values()) {
       const problem = await seqScanProblem(pool, model);
@@ -76,13 +76,7 @@ interface IndexDefinition {
 }
 
 async function tableIndexes(pool: Pool, schema: string, table: string): Promise<IndexDefinition[]> {
-  const result = await pool.query<IndexDefinition>(
-    `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
-       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-       JOIN pg_namespace n ON n.oid = t.relnamespace
-      WHERE n.nspname = $1 AND t.relname = $2`,
-    [schema, table],
-  );
+  const result = await pool.query<IndexDefinition>(prepared(TABLE_INDEXES, [schema, table]));
   return result.rows;
 }
 
@@ -108,25 +102,18 @@ export function strictRetryIndexNote(strictTopics: readonly string[], index: { n
 }
 
 /** Crash tracking and its frozen-relay guard (sql/003, sql/004), and the lock table the batches use. */
-async function bookkeepingNotes(pool: Pool, locksPerRelay: number): Promise<string[]> {
-  const result = await pool.query<{ tracking: boolean; guard: boolean; slots: number }>(
-    `SELECT to_regclass('dionysus_relay_inflight') IS NOT NULL AND to_regclass('dionysus_relay_suspects') IS NOT NULL AS tracking,
-            EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('dionysus_relay_inflight')
-                       AND attname = 'resource_keys' AND NOT attisdropped) AS guard,
-            current_setting('max_locks_per_transaction')::int
-              * (current_setting('max_connections')::int + current_setting('max_prepared_transactions')::int) AS slots`,
-  );
-  const row = result.rows[0];
+async function bookkeepingNotes(pool: Pool, table: string, locksPerRelay: number): Promise<string[]> {
+  const capabilities = await probeCapabilities(pool, table);
   const notes: string[] = [];
-  if (row === undefined) return notes;
-  if (!row.tracking) notes.push('postgres: crash tracking is off (no dionysus_relay_inflight/suspects): run `dionysus-relay migrate`');
-  else if (!row.guard) notes.push('postgres: the frozen-relay guard is off (sql/004 not applied): run `dionysus-relay migrate`');
+  if (!capabilities.crashTracking) notes.push('postgres: crash tracking is off (no dionysus_relay_inflight/suspects): run `dionysus-relay migrate`');
+  else if (!capabilities.frozenRelayGuard) notes.push('postgres: the frozen-relay guard is off (sql/004 not applied): run `dionysus-relay migrate`');
   else notes.push('postgres: crash tracking and the frozen-relay guard are on');
   if (locksPerRelay > 0) {
-    const share = Math.round((100 * locksPerRelay) / Math.max(1, row.slots));
+    const slots = capabilities.lockSlots;
+    const use = lockTableUse(locksPerRelay, slots);
     notes.push(
-      `postgres: one relay holds up to ${locksPerRelay} advisory locks (batch × in flight), ${share}% of the lock table (${row.slots} slots)` +
-        (locksPerRelay * 2 > row.slots ? ': raise max_locks_per_transaction or lower RELAY_BATCH_SIZE' : ''),
+      `postgres: one relay holds up to ${locksPerRelay} advisory locks (batch × in flight), ${use.percent}% of the lock table (${slots} slots)` +
+        (use.overHalf ? ': raise max_locks_per_transaction or lower RELAY_BATCH_SIZE' : ''),
     );
   }
   return notes;
@@ -138,9 +125,9 @@ async function seqScanProblem(pool: Pool, model: ModelConfig): Promise<string | 
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query('SET LOCAL enable_seqscan = off');
+    await client.query(PRICE_OUT_SEQSCAN);
     const sample = model.idType === 'uuid' ? '00000000-0000-0000-0000-000000000000' : '0';
-    const plan = await client.query({ text: `EXPLAIN (FORMAT JSON) ${model.source.sql}`, values: [[sample]] });
+    const plan = await client.query(unprepared(explainSerializer(model.source.sql), [[sample]]));
     const text = JSON.stringify(plan.rows[0]);
     const seq = /"Node Type":"Seq Scan","[^}]*?"Relation Name":"([^"]+)"/.exec(text);
     return seq === null ? undefined : `the serializer scans ${seq[1]} sequentially: no index serves its id lookup`;

@@ -1,6 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
+import { MIGRATION_LOCK_KEY, MIGRATION_STATEMENTS as sql } from './migrator-sql';
+import { prepared } from './statement';
 
 /**
  * Forward-only migrations from sql/: `NNN_name.sql` files apply in order; files under
@@ -12,8 +14,6 @@ export interface MigrationResult {
   applied: string[];
   skipped: string[];
 }
-
-const LOCK_KEY = 'dionysus_relay_migrations';
 
 export function listMigrations(sqlDir: string, optional: readonly string[]): Array<{ name: string; path: string }> {
   const core = readdirSync(sqlDir)
@@ -44,11 +44,10 @@ export async function migrate(pool: Pool, sqlDir: string, optional: readonly str
   const client = await pool.connect();
   const result: MigrationResult = { applied: [], skipped: [] };
   try {
-    await client.query(`SELECT pg_advisory_lock(hashtext($1))`, [LOCK_KEY]);
-    await client.query(`CREATE TABLE IF NOT EXISTS dionysus_relay_schema_migrations (
-      name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    await client.query(prepared(sql.lock, [MIGRATION_LOCK_KEY]));
+    await client.query(sql.createTable.text);
     for (const m of migrations) {
-      const done = await client.query('SELECT 1 FROM dionysus_relay_schema_migrations WHERE name = $1', [m.name]);
+      const done = await client.query(prepared(sql.applied, [m.name]));
       if (done.rowCount !== 0) {
         result.skipped.push(m.name);
         continue;
@@ -56,7 +55,7 @@ export async function migrate(pool: Pool, sqlDir: string, optional: readonly str
       await client.query('BEGIN');
       try {
         await client.query(readFileSync(m.path, 'utf8'));
-        await client.query('INSERT INTO dionysus_relay_schema_migrations (name) VALUES ($1)', [m.name]);
+        await client.query(prepared(sql.record, [m.name]));
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
@@ -65,7 +64,7 @@ export async function migrate(pool: Pool, sqlDir: string, optional: readonly str
       result.applied.push(m.name);
     }
   } finally {
-    await client.query(`SELECT pg_advisory_unlock(hashtext($1))`, [LOCK_KEY]).catch(() => undefined);
+    await client.query(prepared(sql.unlock, [MIGRATION_LOCK_KEY])).catch(() => undefined);
     client.release();
   }
   return result;

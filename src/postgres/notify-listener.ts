@@ -1,7 +1,6 @@
 import { Client, type ClientConfig } from 'pg';
 import type { Logger } from 'pino';
-
-export const NOTIFY_CHANNEL = 'dionysus_relay_outbox';
+import { LISTEN } from './session-sql';
 
 const RECONNECT_MIN_MS = 500;
 const RECONNECT_MAX_MS = 30_000;
@@ -47,7 +46,7 @@ export class NotifyListener {
     client.on('end', () => this.scheduleReconnect(client));
     try {
       await client.connect();
-      await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+      await client.query(LISTEN);
       this.client = client;
       this.backoffMs = RECONNECT_MIN_MS;
       // Rows committed while we were not listening are found by the next poll; wake once anyway.

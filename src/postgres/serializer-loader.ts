@@ -6,8 +6,11 @@ import type { IdType } from '../domain/model-types';
 import type { RecordData, RecordShape, ShapedRecord } from '../domain/record-shape';
 import { checkSerializerColumns, type SerializerDeclaration } from '../domain/serializer-columns';
 import { RelayError, errorMessage } from '../errors';
+import { ID_COLUMN_TYPE, viewSerializer } from './catalog-sql';
+import { quoteRelation } from './identifiers';
 import { isInfrastructureError, sqlState } from './pg-errors';
 import { RelationshipLoader } from './relationship-loader';
+import { prepared } from './statement';
 import { queryText, runIsolating, statementError, type TextResult } from './text-query';
 import { TypeCatalog, type ResultField } from './type-catalog';
 
@@ -172,19 +175,10 @@ export class SerializerLoader {
     // A view is queried by its own id type so the underlying primary-key index is usable
     // (comparing a bigint column with text would cast every row).
     const view = model.source.view;
-    const result = await this.pool.query<{ type: string }>(
-      `SELECT format_type(a.atttypid, a.atttypmod) AS type
-         FROM pg_attribute a
-        WHERE a.attrelid = to_regclass($1) AND a.attname = 'id' AND NOT a.attisdropped`,
-      [view],
-    );
+    const result = await this.pool.query<{ type: string }>(prepared(ID_COLUMN_TYPE, [view]));
     const type = result.rows[0]?.type;
     if (type === undefined) throw Object.assign(new Error(`view ${view} does not exist or has no id column`), { code: '42P01' });
-    const quoted = view
-      .split('.')
-      .map((part) => `"${part}"`)
-      .join('.');
-    return `SELECT * FROM ${quoted} WHERE id = ANY($1::${type}[])`;
+    return viewSerializer(quoteRelation(view), type);
   }
 }
 

@@ -2,10 +2,10 @@ import type { Logger } from 'pino';
 import { MAX_ERROR_BACKOFF_MS } from '../config/settings-schema';
 import type { TopicConfig } from '../config/topics-types';
 import { errorMessage } from '../errors';
-import { runBatch, type BatchDeps } from './batch-processor';
-import { safely } from './relay-observer';
 import { idlePauseMs } from '../domain/idle-pause';
-import { WakeableSleep } from './wakeable-sleep';
+import { WakeableSleep } from '../lifecycle/sleep';
+import { runBatch, type BatchDeps } from './batch';
+import { safely } from './relay-events';
 
 export interface RelayLoopOptions {
   readonly topics: readonly TopicConfig[];
@@ -34,7 +34,7 @@ export class RelayLoop {
   /** Per worker: its last full round of topics came back empty (for exitWhenIdle). */
   private idleWorkers: boolean[] = [];
   /** Batches that claimed rows and have not finished (their rows, or rows they write, may follow). */
-  private holding = 0;
+  private batchesWithRows = 0;
   private idleResolve: (() => void) | undefined;
   readonly idle: Promise<void>;
 
@@ -84,21 +84,21 @@ export class RelayLoop {
       const topic = this.nextTopic();
       let progressed = false;
       let trouble = false;
-      let held = false;
+      let claimedRows = false;
       try {
         const result = await runBatch(this.deps, topic, () => {
-          held = true;
-          this.holding += 1;
+          claimedRows = true;
+          this.batchesWithRows += 1;
         });
-        // Rows held back for a frozen relay come back with every claim: they are not progress,
-        // or the worker would claim them again in a tight loop.
-        progressed = result.claimed > (result.held ?? 0);
+        // Rows held back (a busy resource, a frozen relay) come back with every claim: they are
+        // not progress, or the worker would claim them again in a tight loop.
+        progressed = result.attempted > result.heldBack;
         trouble = result.released > 0;
       } catch (err) {
         trouble = true;
         this.logger.error({ worker, topic: topic.name, err }, `batch abandoned: ${errorMessage(err)}`);
       } finally {
-        if (held) this.holding -= 1;
+        if (claimedRows) this.batchesWithRows -= 1;
       }
       if (trouble || progressed) this.idleWorkers[worker] = false;
       if (trouble) {
@@ -117,12 +117,12 @@ export class RelayLoop {
       if (emptyInARow < this.options.topics.length) continue;
       // A full round of empty claims: one pass done.
       emptyInARow = 0;
-      safely(() => this.deps.observer.passFinished());
-      // Idle when every worker's last full round was empty and no batch holds rows. (Waiting for a
+      safely(() => this.deps.events.passFinished());
+      // Idle when every worker's last full round was empty and no batch has rows. (Waiting for a
       // moment when no worker is inside a claim could take forever with slow claims and several
       // workers; a claim that finds nothing holds nothing.)
       this.idleWorkers[worker] = true;
-      if (this.options.exitWhenIdle && this.holding === 0 && this.idleWorkers.every(Boolean)) {
+      if (this.options.exitWhenIdle && this.batchesWithRows === 0 && this.idleWorkers.every(Boolean)) {
         this.stopRequested = true;
         this.sleeper.wakeAll();
         this.idleResolve?.();

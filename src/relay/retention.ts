@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { WakeableSleep } from './wakeable-sleep';
+import { WakeableSleep } from '../lifecycle/sleep';
 
 export interface RetentionOptions {
   readonly olderThanMs: number;

@@ -25,7 +25,7 @@ export interface FaultSuiteOptions {
   /** Relay settings that matter for the faults. */
   readonly batchSize: number;
   readonly idleInTransactionTimeoutMs: number;
-  /** Below the idle timeout, as the README asks (queued messages should expire before the locks go). */
+  /** Below the idle timeout, so queued messages expire before the locks go (docs/reliability.md). */
   readonly deliveryTimeoutMs: number;
   /** Deadline for "every row published" after the writers stop. */
   readonly settleTimeoutMs: number;
@@ -69,7 +69,7 @@ const SCALES: Record<Scale, Omit<FaultSuiteOptions, 'scale' | 'seed' | 'faultTyp
 export const USAGE = `usage: node build/test/faults/run.js [--scale ci|full] [--seed N] [--fault-seconds S]
        [--resources N] [--writers N] [--rate N] [--relays N] [--faults ${FAULT_TYPES.join(',')}]
        [--keep] [--json FILE]
-  --scale       ci (default, < 4 min) or full (longer, more faults: the figures of RELIABILITY.md)
+  --scale       ci (default, < 4 min) or full (longer, more faults: the figures of docs/reliability.md)
   --seed        replays a run's fault schedule and writer choices (printed at the start of every run)
   --resources   resources per model (two models on two topics)
   --rate        commits per second of each writer

@@ -26,7 +26,7 @@ export interface RunFacts {
 
 const MAX_LISTED = 20;
 
-/** The summary table printed at the end of every run (and the figures of RELIABILITY.md). */
+/** The summary table printed at the end of every run (and the figures of docs/reliability.md). */
 export function summaryLines(facts: RunFacts): string[] {
   const { options: o, analysis: a } = facts;
   const w = facts.writers;

@@ -19,7 +19,7 @@ import { Writer } from './writers';
  * The fault suite ("Prove it"): writers commit resource updates with their outbox rows while three
  * relay processes publish them and faults are injected at random moments (kill -9, Kafka stopped,
  * PostgreSQL restarted, a relay frozen past the lock timeout). Then everything is read back from
- * Kafka and checked: nothing lost, duplicates counted, per-key order. See RELIABILITY.md.
+ * Kafka and checked: nothing lost, duplicates counted, per-key order. See docs/reliability.md.
  *
  *   npm run test:faults [-- --scale full] [-- --seed N]
  *

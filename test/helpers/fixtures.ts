@@ -1,17 +1,68 @@
 import assert from 'node:assert/strict';
-import { insertOutboxRow, type TestDatabase } from './database';
-import { createTopic, type ConsumedMessage } from './kafka';
-import { runUntilIdle } from './relay-process';
+import { createTestDatabase, insertOutboxRow, type TestDatabase } from './database';
+import { createTopic, deleteTopics, uniqueNamespace, type ConsumedMessage } from './kafka';
+import { runUntilIdle, usersTopicsFile } from './relay-process';
+
+export interface UsersFixtureOptions {
+  /** Partitions of `<namespace>_users` (default 1). */
+  readonly partitions?: number;
+  /** Topic-level Kafka configuration, e.g. `{ 'max.message.bytes': '1000' }`. */
+  readonly topicConfig?: Record<string, string>;
+  /** Column definitions after `id bigint PRIMARY KEY, name text NOT NULL`. */
+  readonly extraColumns?: string;
+  /** Users 1..n inserted by setUp(), named `user <id>`. */
+  readonly users?: number;
+  /** With `users`: one `user_updated` outbox row per user, in id order. */
+  readonly outboxRows?: boolean;
+}
 
 /**
- * The users most tests publish (usersTopicsFile's serializer): `users (id, name)` with ids
- * 1..count, one `user_updated` outbox row each on `topic`, and the topic with one partition.
+ * The set-up most relay tests share: a schema of their own holding `users (id, name)` and the
+ * outbox, a topic `<namespace>_users`, and usersTopicsFile's serializer over them. The names exist
+ * at once (for module-level constants); setUp() creates the database and the topic, tearDown()
+ * removes both.
  */
-export async function seedUsers(db: TestDatabase, topic: string, count: number): Promise<void> {
-  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
-  await db.query(`INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, $1::int) g`, [count]);
-  for (let id = 1; id <= count; id++) await insertOutboxRow(db, { resourceClass: 'User', resourceId: id, event: 'user_updated', topic });
-  await createTopic(topic, 1);
+export class UsersFixture {
+  readonly namespace: string;
+  readonly topic: string;
+  private database: TestDatabase | undefined;
+
+  constructor(
+    private readonly prefix: string,
+    private readonly options: UsersFixtureOptions = {},
+  ) {
+    this.namespace = uniqueNamespace(prefix);
+    this.topic = `${this.namespace}_users`;
+  }
+
+  get db(): TestDatabase {
+    if (this.database === undefined) throw new Error(`UsersFixture(${this.prefix}): setUp() first`);
+    return this.database;
+  }
+
+  async setUp(): Promise<TestDatabase> {
+    const db = await createTestDatabase(this.prefix);
+    this.database = db;
+    const extra = this.options.extraColumns === undefined ? '' : `, ${this.options.extraColumns}`;
+    await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL${extra})`);
+    const count = this.options.users ?? 0;
+    if (count > 0) await db.query(`INSERT INTO users (id, name) SELECT g, 'user ' || g FROM generate_series(1, $1::int) g`, [count]);
+    if (this.options.outboxRows === true) {
+      for (let id = 1; id <= count; id++) await insertOutboxRow(db, { resourceClass: 'User', resourceId: id, event: 'user_updated', topic: this.topic });
+    }
+    await createTopic(this.topic, this.options.partitions ?? 1, this.options.topicConfig);
+    return db;
+  }
+
+  /** The topics file of usersTopicsFile for this namespace. */
+  topicsFile(sql?: string, options?: Parameters<typeof usersTopicsFile>[2]): string {
+    return usersTopicsFile(this.namespace, sql, options);
+  }
+
+  async tearDown(): Promise<void> {
+    await deleteTopics([this.topic]);
+    await this.database?.drop();
+  }
 }
 
 /** The bookkeeping columns of one outbox row, read with the plain (default-parsing) test pool. */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/package-root';
 import { TEST_KAFKA_BROKERS } from './env';
+import { usersTopicsYaml } from './topics-yaml';
 
 /** The compiled CLI the tests run: the same entry point users run, as a child process. */
 export function cliPath(): string {
@@ -18,26 +19,9 @@ export function writeTopicsFile(yaml: string): string {
   return file;
 }
 
-/**
- * The topics file most tests use: `<namespace>_users`, partitioned by id, with a User serializer
- * over a `users (id, name)` table the test creates; `sql` replaces the serializer, `options` set
- * the topic's ordering and coalescing.
- */
-export function usersTopicsFile(
-  namespace: string,
-  sql = 'SELECT id, name FROM users WHERE id = ANY($1::bigint[])',
-  options: { ordering?: 'strict'; coalesce?: boolean } = {},
-): string {
-  const extra = `${options.ordering === undefined ? '' : `\n    ordering: ${options.ordering}`}${options.coalesce === true ? '\n    coalesce: true' : ''}`;
-  return writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id${extra}
-    models:
-      User:
-        sql: ${sql}
-`);
+/** usersTopicsYaml written into a fresh temp folder: the topics file most tests use. */
+export function usersTopicsFile(namespace: string, sql?: string, options?: Parameters<typeof usersTopicsYaml>[2]): string {
+  return writeTopicsFile(usersTopicsYaml(namespace, sql, options));
 }
 
 export interface RelayProcess {

@@ -4,27 +4,25 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { migrate } from '../../../src/postgres/migrator';
 import { packageRoot } from '../../../src/package-root';
-import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
-import { createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { UsersFixture } from '../../helpers/fixtures';
+import { usersTopicsYaml } from '../../helpers/topics-yaml';
 import { baseRelayEnv, cliPath, writeTopicsFile } from '../../helpers/relay-process';
 
 // `dionysus-relay check`: passes on a good setup; reports a broken serializer, a missing publishing
 // index, a missing topic and pending rows nobody can publish, each on its own line.
 
 let db: TestDatabase;
-const namespace = uniqueNamespace('check');
-const usersTopic = `${namespace}_users`;
+const users = new UsersFixture('check', { partitions: 3 });
+const { namespace, topic: usersTopic } = users;
 
 before(async () => {
-  db = await createTestDatabase('check');
-  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
+  db = await users.setUp();
   await db.query(`CREATE TABLE audit_logs (id bigint NOT NULL, message text)`);
-  await createTopic(usersTopic, 3);
 });
 
 after(async () => {
-  await deleteTopics([usersTopic]);
-  await db.drop();
+  await users.tearDown();
 });
 
 function check(yaml: string): { code: number | null; out: string } {
@@ -36,15 +34,7 @@ function check(yaml: string): { code: number | null; out: string } {
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
-const GOOD = `
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id
-    models:
-      User:
-        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
-`;
+const GOOD = usersTopicsYaml(namespace);
 
 test('a good setup passes and reports partition counts', () => {
   const r = check(GOOD);

@@ -236,7 +236,7 @@ function assertRelayVolumes(pod: PodSpec, configMapName: string): void {
 
 // ---------------------------------------------------------------------------------- metric names
 
-/** Metric names the relay exports (src/observability/metrics.ts). */
+/** Metric names the relay exports (src/observability/metric-definitions.ts). */
 const RELAY_METRICS = new Set([
   'dionysus_relay_rows_published_total',
   'dionysus_relay_rows_failed_total',
@@ -551,14 +551,14 @@ test('the Grafana dashboard parses and reads only metrics the relay exports', ()
     }
   }
   // Against the daemon's own definitions too, when the metrics module is where it is expected.
-  const metricsSource = join(ROOT, 'src', 'observability', 'metrics.ts');
+  const metricsSource = join(ROOT, 'src', 'observability', 'metric-definitions.ts');
   if (existsSync(metricsSource)) {
     const source = readFileSync(metricsSource, 'utf8');
     for (const name of used) {
       if (!name.startsWith('dionysus_relay_')) continue;
       const base = HISTOGRAMS.find((h) => name === `${h}_bucket` || name === `${h}_sum` || name === `${h}_count`) ?? name;
       const suffix = base.slice('dionysus_relay_'.length);
-      assert.ok(source.includes(`'${suffix}'`), `${base} is not defined in src/observability/metrics.ts`);
+      assert.ok(source.includes(`'${suffix}'`), `${base} is not defined in src/observability/metric-definitions.ts`);
     }
   }
   for (const expected of [

@@ -1,23 +1,20 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { packageRoot } from '../../../src/package-root';
-import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
-import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { UsersFixture } from '../../helpers/fixtures';
+import { buildImageFolder, type ImageFolder } from '../../helpers/image';
+import { consumeAll } from '../../helpers/kafka';
 import { baseRelayEnv, usersTopicsFile } from '../../helpers/relay-process';
 
-// The image's contents without Docker: scripts/build-image.sh (what the Dockerfile's builder stage
-// runs) fills a fresh folder, and the daemon boots from that folder alone, as the runtime stage
-// would: /readyz answers 200, a row is published, SIGTERM drains and exits 0.
+// The image's contents without Docker (buildImageFolder), and the daemon boots from that folder
+// alone, as the runtime stage would: /readyz answers 200, a row is published, SIGTERM drains and exits 0.
 
+const users = new UsersFixture('image');
+const { namespace, topic } = users;
 let db: TestDatabase;
-let outDir: string;
-const namespace = uniqueNamespace('image');
-const topic = `${namespace}_users`;
+let image: ImageFolder;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -40,30 +37,20 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 before(async () => {
-  db = await createTestDatabase('image');
-  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
-  await createTopic(topic, 1);
-  outDir = mkdtempSync(join(tmpdir(), 'dionysus-relay-image-'));
-  // --reuse-node-modules: the checkout's node_modules already hold the compiled librdkafka.
-  const build = spawnSync('bash', ['scripts/build-image.sh', outDir, '--reuse-node-modules', '--force'], {
-    cwd: packageRoot(),
-    encoding: 'utf8',
-    timeout: 10 * 60_000,
-  });
-  assert.equal(build.status, 0, `${build.stdout}\n${build.stderr}`);
+  db = await users.setUp();
+  image = buildImageFolder();
 });
 
 after(async () => {
-  rmSync(outDir, { recursive: true, force: true });
-  await deleteTopics([topic]);
-  await db.drop();
+  image?.remove();
+  await users.tearDown();
 });
 
 test('the build output boots, is ready, publishes a row and drains on SIGTERM', { timeout: 5 * 60_000 }, async () => {
   const topicsFile = usersTopicsFile(namespace);
   const port = await freePort();
   // Started from / with the folder's own entry point: nothing from the checkout is on the path.
-  const child = spawn(process.execPath, [join(outDir, 'dist', 'cli', 'bin.js'), 'run', '--topics', topicsFile], {
+  const child = spawn(process.execPath, [image.cli, 'run', '--topics', topicsFile], {
     cwd: '/',
     env: { ...baseRelayEnv(db.relayEnv()), HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],

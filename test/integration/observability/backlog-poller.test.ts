@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { BacklogPoller } from '../../../src/observability/backlog-poller';
 import { DatabaseProbe } from '../../../src/observability/database-probe';
 import { RelayMetrics } from '../../../src/observability/metrics';
-import { qualifiedTable } from '../../../src/postgres/outbox-sql';
+import { qualifiedTable } from '../../../src/postgres/identifiers';
 import { createTestDatabase, relayPoolFor, type TestDatabase } from '../../helpers/database';
 import { TEST_DATABASE_URL } from '../../helpers/env';
 import { freePort, parseMetrics, sample, seriesOf, waitFor } from './support';

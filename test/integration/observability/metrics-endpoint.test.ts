@@ -8,6 +8,7 @@ import { packageRoot } from '../../../src/package-root';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database';
 import { createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
 import { startRelay, writeTopicsFile, type RelayProcess } from '../../helpers/relay-process';
+import { usersTopicsYaml } from '../../helpers/topics-yaml';
 import { freePort, httpGet, sample, scrape, seriesOf, waitFor, type Samples } from './support';
 
 // The real CLI with its HTTP server on: 7 user rows publish and 1 audit row fails in its
@@ -57,15 +58,7 @@ async function insertHeldBackRows(): Promise<void> {
 
 test('/metrics counts what the relay did; /healthz 200; the compatibility file lives as long as the relay', async () => {
   await insertHeldBackRows();
-  const topicsFile = writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id
-    models:
-      User:
-        sql: SELECT id, name FROM users WHERE id = ANY($1::bigint[])
-  audits:
+  const topicsFile = writeTopicsFile(`${usersTopicsYaml(namespace)}  audits:
     partition_key: id
     models:
       Audit:

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database';
+import type { TestDatabase } from '../../helpers/database';
+import { UsersFixture } from '../../helpers/fixtures';
 import { TEST_DATABASE_URL } from '../../helpers/env';
-import { createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
 import { startRelay, type RelayProcess, usersTopicsFile } from '../../helpers/relay-process';
 import { TcpProxy, freePort, httpGet, waitFor, type HttpAnswer } from './support';
 
@@ -15,13 +15,11 @@ import { TcpProxy, freePort, httpGet, waitFor, type HttpAnswer } from './support
 let db: TestDatabase;
 let relay: RelayProcess | undefined;
 let proxy: TcpProxy;
-const namespace = uniqueNamespace('obsr');
-const topic = `${namespace}_users`;
+const users = new UsersFixture('obsr');
+const { namespace } = users;
 
 before(async () => {
-  db = await createTestDatabase('obsr');
-  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
-  await createTopic(topic, 1);
+  db = await users.setUp();
   const target = new URL(TEST_DATABASE_URL);
   proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
   await proxy.start();
@@ -30,8 +28,7 @@ before(async () => {
 after(async () => {
   relay?.kill('SIGKILL');
   await proxy.stop();
-  await deleteTopics([topic]);
-  await db.drop();
+  await users.tearDown();
 });
 
 interface ReadyBody {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { join } from 'node:path';
 import { migrate } from '../../../src/postgres/migrator';
-import { beginAndClaimText, outboxStatements } from '../../../src/postgres/outbox-sql';
+import { beginAndClaimText } from '../../../src/postgres/claim-sql';
+import { outboxStatements } from '../../../src/postgres/outbox-sql';
 import { packageRoot } from '../../../src/package-root';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database';
 

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
-import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { UsersFixture } from '../../helpers/fixtures';
+import { consumeAll } from '../../helpers/kafka';
 import { baseRelayEnv, cliPath, startRelay, type RelayProcess, usersTopicsFile } from '../../helpers/relay-process';
 
 // With the optional insert trigger, a committed row wakes a sleeping relay at once. The poll
@@ -11,13 +12,11 @@ import { baseRelayEnv, cliPath, startRelay, type RelayProcess, usersTopicsFile }
 
 let db: TestDatabase;
 let relay: RelayProcess | undefined;
-const namespace = uniqueNamespace('notify');
-const topic = `${namespace}_users`;
+const users = new UsersFixture('notify');
+const { namespace, topic } = users;
 
 before(async () => {
-  db = await createTestDatabase('notify');
-  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
-  await createTopic(topic, 1);
+  db = await users.setUp();
   const migrate = spawnSync(process.execPath, [cliPath(), 'migrate', '--with', 'notify_trigger'], {
     env: baseRelayEnv(db.relayEnv()),
     encoding: 'utf8',
@@ -29,8 +28,7 @@ before(async () => {
 after(async () => {
   relay?.kill('SIGKILL');
   await relay?.exited;
-  await deleteTopics([topic]);
-  await db.drop();
+  await users.tearDown();
 });
 
 test('a committed outbox row wakes the relay through LISTEN/NOTIFY', async () => {

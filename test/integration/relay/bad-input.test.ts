@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
-import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { UsersFixture } from '../../helpers/fixtures';
+import { consumeAll } from '../../helpers/kafka';
 import { baseRelayEnv, cliPath, runUntilIdle, usersTopicsFile } from '../../helpers/relay-process';
 
 // Bad input gets a precise error and affects nothing else: a serializer slower than
@@ -10,19 +11,16 @@ import { baseRelayEnv, cliPath, runUntilIdle, usersTopicsFile } from '../../help
 // (ENCODING_FAILED); an unreachable broker list stops the start naming KAFKA_BROKERS.
 
 let db: TestDatabase;
-const namespace = uniqueNamespace('bad');
-const topic = `${namespace}_users`;
+const users = new UsersFixture('bad', { extraColumns: 'avatar bytea' });
+const { namespace, topic } = users;
 
 before(async () => {
-  db = await createTestDatabase('bad');
-  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL, avatar bytea)`);
+  db = await users.setUp();
   await db.query(`INSERT INTO users SELECT g, 'user ' || g, CASE WHEN g = 5 THEN '\\x00ff'::bytea END FROM generate_series(1, 6) g`);
-  await createTopic(topic, 1);
 });
 
 after(async () => {
-  await deleteTopics([topic]);
-  await db.drop();
+  await users.tearDown();
 });
 
 test('a slow serializer and an unencodable value fail only their rows, with precise classes', async () => {

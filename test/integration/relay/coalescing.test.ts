@@ -1,25 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
-import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { UsersFixture } from '../../helpers/fixtures';
+import { consumeAll, createTopic, deleteTopics } from '../../helpers/kafka';
 import { runUntilIdle, usersTopicsFile } from '../../helpers/relay-process';
 
 // Duplicate coalescing: five pending updates of one user publish one message with the latest
 // state, and all five rows are marked published. Another user's single row is unaffected.
 
 let db: TestDatabase;
-const namespace = uniqueNamespace('coal');
-const topic = `${namespace}_users`;
+const users = new UsersFixture('coal');
+const { namespace, topic } = users;
 
 before(async () => {
-  db = await createTestDatabase('coal');
-  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
-  await createTopic(topic, 1);
+  db = await users.setUp();
 });
 
 after(async () => {
-  await deleteTopics([topic]);
-  await db.drop();
+  await users.tearDown();
 });
 
 test('five pending updates of one user publish one message, all five rows marked', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
-import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { UsersFixture } from '../../helpers/fixtures';
+import { consumeAll } from '../../helpers/kafka';
 import { runUntilIdle, usersTopicsFile } from '../../helpers/relay-process';
 
 // A failing row fails alone: a serializer that errors for one record and a message the broker
@@ -9,8 +10,9 @@ import { runUntilIdle, usersTopicsFile } from '../../helpers/relay-process';
 // bookkeeping; everything else in the batch publishes. After the maximum attempts a row is given up.
 
 let db: TestDatabase;
-const namespace = uniqueNamespace('fail');
-const topic = `${namespace}_users`;
+// The broker refuses anything above 1,000 bytes on this topic.
+const users = new UsersFixture('fail', { partitions: 2, topicConfig: { 'max.message.bytes': '1000' }, extraColumns: 'updated_at timestamp NOT NULL DEFAULT now()' });
+const { namespace, topic } = users;
 let topicsFile: string;
 
 interface OutboxState extends Record<string, unknown> {
@@ -36,10 +38,7 @@ async function outboxState(): Promise<Map<string, OutboxState>> {
 }
 
 before(async () => {
-  db = await createTestDatabase('fail');
-  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL, updated_at timestamp NOT NULL DEFAULT now())`);
-  // The broker refuses anything above 1,000 bytes on this topic.
-  await createTopic(topic, 2, { 'max.message.bytes': '1000' });
+  db = await users.setUp();
   // The serializer divides by zero for user 13 only.
   topicsFile = usersTopicsFile(namespace, 'SELECT id, name, 1 / (CASE WHEN id = 13 THEN 0 ELSE 1 END) AS ok FROM users WHERE id = ANY($1::bigint[])');
   for (let id = 1; id <= 20; id++) {
@@ -50,8 +49,7 @@ before(async () => {
 });
 
 after(async () => {
-  await deleteTopics([topic]);
-  await db.drop();
+  await users.tearDown();
 });
 
 test('a serializer error and an oversized message fail only their rows; the rest publish', async () => {

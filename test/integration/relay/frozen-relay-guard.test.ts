@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { PoolClient } from 'pg';
-import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
-import { consumeAll, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { seedUsers } from '../../helpers/fixtures';
+import { insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { UsersFixture } from '../../helpers/fixtures';
+import { consumeAll } from '../../helpers/kafka';
 import { runUntilIdle, usersTopicsFile } from '../../helpers/relay-process';
 import { uniqueSuffix } from '../../helpers/env';
 
@@ -15,15 +15,14 @@ import { uniqueSuffix } from '../../helpers/env';
 // PostgreSQL sees one: its instance lock held by a live session, its claim transaction aborted.
 
 let db: TestDatabase;
-const namespace = uniqueNamespace('frozen');
-const topic = `${namespace}_users`;
+const users = new UsersFixture('frozen', { users: 4, outboxRows: true });
+const { namespace, topic } = users;
 let file: string;
 let frozenInstance: PoolClient;
 const instance = `frozen_${uniqueSuffix()}`;
 
 before(async () => {
-  db = await createTestDatabase('frozen');
-  await seedUsers(db, topic, 4);
+  db = await users.setUp();
   file = usersTopicsFile(namespace);
   // The "frozen" relay instance: alive (its advisory lock is held by a session that stays open).
   frozenInstance = await db.pool.connect();
@@ -32,8 +31,7 @@ before(async () => {
 
 after(async () => {
   frozenInstance.release(true);
-  await deleteTopics([topic]);
-  await db.drop();
+  await users.tearDown();
 });
 
 /** The id of a transaction that ended as `ending` ('ROLLBACK': killed like a frozen relay's claim). */

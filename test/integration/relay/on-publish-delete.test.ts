@@ -1,26 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
-import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { UsersFixture } from '../../helpers/fixtures';
+import { consumeAll } from '../../helpers/kafka';
 import { runUntilIdle, usersTopicsFile } from '../../helpers/relay-process';
 
 // RELAY_ON_PUBLISH=delete: published rows are deleted instead of marked; failed rows stay, with
 // the regular failure bookkeeping.
 
 let db: TestDatabase;
-const namespace = uniqueNamespace('del');
-const topic = `${namespace}_users`;
+const users = new UsersFixture('del', { users: 3 });
+const { namespace, topic } = users;
 
 before(async () => {
-  db = await createTestDatabase('del');
-  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
-  await db.query(`INSERT INTO users VALUES (1, 'a'), (2, 'b'), (3, 'c')`);
-  await createTopic(topic, 1);
+  db = await users.setUp();
 });
 
 after(async () => {
-  await deleteTopics([topic]);
-  await db.drop();
+  await users.tearDown();
 });
 
 test('published rows are deleted, a failed row is kept and marked', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
-import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { type TestDatabase } from '../../helpers/database';
+import { UsersFixture } from '../../helpers/fixtures';
+import { consumeAll } from '../../helpers/kafka';
 import { runUntilIdle, startRelay, usersTopicsFile } from '../../helpers/relay-process';
 
 // A row that wedges the relay every time (its serializer hangs; a liveness probe or an operator
@@ -10,22 +11,17 @@ import { runUntilIdle, startRelay, usersTopicsFile } from '../../helpers/relay-p
 // RELAY_POISON_MAX_CRASHES; everything else is published.
 
 let db: TestDatabase;
-const namespace = uniqueNamespace('poison');
-const topic = `${namespace}_users`;
+const users = new UsersFixture('poison', { users: 20, outboxRows: true });
+const { namespace, topic } = users;
 let file: string;
 
 before(async () => {
-  db = await createTestDatabase('poison');
-  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
-  await db.query(`INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 20) g`);
-  for (let id = 1; id <= 20; id++) await insertOutboxRow(db, { resourceClass: 'User', resourceId: id, event: 'user_updated', topic });
-  await createTopic(topic, 1);
+  db = await users.setUp();
   file = usersTopicsFile(namespace, 'SELECT id, name, CASE WHEN id = 13 THEN pg_sleep(600)::text END AS wedge FROM users WHERE id = ANY($1::bigint[])');
 });
 
 after(async () => {
-  await deleteTopics([topic]);
-  await db.drop();
+  await users.tearDown();
 });
 
 const env = (): Record<string, string> => ({ ...db.relayEnv(), RELAY_POISON_MAX_CRASHES: '2', DATABASE_STATEMENT_TIMEOUT_MS: '600000' });

@@ -1,25 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database';
-import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import type { TestDatabase } from '../../helpers/database';
+import { UsersFixture } from '../../helpers/fixtures';
+import { consumeAll } from '../../helpers/kafka';
 import { runUntilIdle, startRelay, usersTopicsFile } from '../../helpers/relay-process';
 
 // SIGTERM while rows keep arriving: the relay finishes its batches in flight, exits 0, and every
 // row is published (by it, or by the next relay): nothing is lost.
 
 let db: TestDatabase;
-const namespace = uniqueNamespace('term');
-const topic = `${namespace}_users`;
+const users = new UsersFixture('term', { partitions: 3 });
+const { namespace, topic } = users;
 
 before(async () => {
-  db = await createTestDatabase('term');
-  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
-  await createTopic(topic, 3);
+  db = await users.setUp();
 });
 
 after(async () => {
-  await deleteTopics([topic]);
-  await db.drop();
+  await users.tearDown();
 });
 
 async function insertUsers(from: number, count: number): Promise<void> {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
-import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { UsersFixture } from '../../helpers/fixtures';
+import { consumeAll } from '../../helpers/kafka';
 import { runUntilIdle, usersTopicsFile } from '../../helpers/relay-process';
 
 // ordering: strict — a failed row holds back the later rows of its key (only that key) until it
@@ -9,23 +10,19 @@ import { runUntilIdle, usersTopicsFile } from '../../helpers/relay-process';
 // of its key.
 
 let db: TestDatabase;
-const namespace = uniqueNamespace('strict');
-const topic = `${namespace}_users`;
+const users = new UsersFixture('strict', { users: 9 });
+const { namespace, topic } = users;
 let file: string;
 // A long retry delay: the Ghost row must not come due by itself while a test waits for other rows.
 const env = (): Record<string, string> => ({ ...db.relayEnv(), RETRY_MAX_ATTEMPTS: '2', RETRY_BASE_SECONDS: '60' });
 
 before(async () => {
-  db = await createTestDatabase('strict');
-  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
-  await db.query(`INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 9) g`);
-  await createTopic(topic, 1);
+  db = await users.setUp();
   file = usersTopicsFile(namespace, undefined, { ordering: 'strict' });
 });
 
 after(async () => {
-  await deleteTopics([topic]);
-  await db.drop();
+  await users.tearDown();
 });
 
 /**

@@ -2,31 +2,28 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { keyHeads } from '../../../src/domain/strict-order';
 import { OutboxStore } from '../../../src/postgres/outbox-store';
-import { createTestDatabase, insertOutboxRow, relayPoolFor, type TestDatabase } from '../../helpers/database';
-import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { insertOutboxRow, relayPoolFor, type TestDatabase } from '../../helpers/database';
+import { UsersFixture } from '../../helpers/fixtures';
+import { consumeAll } from '../../helpers/kafka';
 import { runUntilIdle, usersTopicsFile } from '../../helpers/relay-process';
 
 // ordering: strict with a partition_key shared by many resources (an account's users): the key's
 // messages appear in outbox order even when its backlog spans more than one batch and several
 // batches are in flight at once (each in-flight batch claims past the rows the others hold).
 
-let db: TestDatabase;
-const namespace = uniqueNamespace('strictkey');
-const topic = `${namespace}_users`;
 const USERS = 24;
+const users = new UsersFixture('strictkey', { users: USERS });
+const { namespace, topic } = users;
+let db: TestDatabase;
 let file: string;
 
 before(async () => {
-  db = await createTestDatabase('strictkey');
-  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
-  await db.query(`INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, ${USERS}) g`);
-  await createTopic(topic, 1);
+  db = await users.setUp();
   file = usersTopicsFile(namespace, undefined, { ordering: 'strict' });
 });
 
 after(async () => {
-  await deleteTopics([topic]);
-  await db.drop();
+  await users.tearDown();
 });
 
 test('rows of one partition_key across many resources are published in outbox order by concurrent batches', async () => {
@@ -81,7 +78,7 @@ test('a strict batch publishes only heads: nothing of a key whose older row anot
   await insert(8, 'i', '2026-01-01 00:00:07');
   const pool = relayPoolFor(db.schema);
   const store = new OutboxStore(pool, 'dionysus_outboxes');
-  await store.start();
+  await store.probeCapabilities();
   const mode = { strict: true, changeset: false };
   const first = await store.claim(t, 1, 0, mode);
   const second = await store.claim(t, 10, 0, mode);

@@ -1,32 +1,29 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database';
-import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import type { TestDatabase } from '../../helpers/database';
+import { UsersFixture } from '../../helpers/fixtures';
+import { consumeAll } from '../../helpers/kafka';
 import { startRelay, usersTopicsFile } from '../../helpers/relay-process';
 
 // Two relay processes on one table: FOR UPDATE SKIP LOCKED hands every row to exactly one of them.
 
-let db: TestDatabase;
-const namespace = uniqueNamespace('two');
-const topic = `${namespace}_users`;
 const ROWS = 3000;
+const users = new UsersFixture('two', { partitions: 4, users: ROWS });
+const { namespace, topic } = users;
+let db: TestDatabase;
 
 before(async () => {
-  db = await createTestDatabase('two');
-  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
-  await db.query(`INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, ${ROWS}) g`);
+  db = await users.setUp();
   await db.query(
     `INSERT INTO dionysus_outboxes (resource_class, resource_id, event_name, topic, created_at, updated_at)
      SELECT 'User', g::text, 'user_created', $1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
        FROM generate_series(1, ${ROWS}) g`,
     [topic],
   );
-  await createTopic(topic, 4);
 });
 
 after(async () => {
-  await deleteTopics([topic]);
-  await db.drop();
+  await users.tearDown();
 });
 
 test('two relays on one table publish every row exactly once', async () => {

@@ -3,16 +3,18 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database';
-import { consumeAll, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { seedUsers } from '../../helpers/fixtures';
-import { baseRelayEnv, cliPath, usersTopicsFile } from '../../helpers/relay-process';
+import type { TestDatabase } from '../../helpers/database';
+import { UsersFixture } from '../../helpers/fixtures';
+import { consumeAll } from '../../helpers/kafka';
+import { buildImageFolder, type ImageFolder } from '../../helpers/image';
+import { baseRelayEnv, usersTopicsFile } from '../../helpers/relay-process';
 
 // The daemon runs as a user without privileges and writes nothing outside its temp folder: the
 // relay runs as `nobody` (uid 65534; when the suite itself is not root, as the suite's user), with
 // `/` as its working directory and a home that does not exist, publishes, and afterwards no file
 // of that user newer than the start exists in any directory it could have written to except the
-// temp folder.
+// temp folder. It runs from the image's build output, as in production: `nobody` may not be able to
+// enter the checkout at all (a clone in a home folder of mode 0700).
 
 const NOBODY = 65534;
 const asRoot = process.getuid?.() === 0;
@@ -20,17 +22,18 @@ const uid = asRoot ? NOBODY : (process.getuid?.() ?? NOBODY);
 const gid = asRoot ? NOBODY : (process.getgid?.() ?? NOBODY);
 
 let db: TestDatabase;
-const namespace = uniqueNamespace('nonroot');
-const topic = `${namespace}_users`;
+let image: ImageFolder;
+const users = new UsersFixture('nonroot', { users: 5, outboxRows: true });
+const { namespace, topic } = users;
 
 before(async () => {
-  db = await createTestDatabase('nonroot');
-  await seedUsers(db, topic, 5);
+  db = await users.setUp();
+  image = buildImageFolder();
 });
 
 after(async () => {
-  await deleteTopics([topic]);
-  await db.drop();
+  image?.remove();
+  await users.tearDown();
 });
 
 /** Output lines of `find` (exit status ignored: unreadable corners are not ours to judge). */
@@ -51,7 +54,7 @@ test('runs as an unprivileged user with a read-only working directory and writes
   chmodSync(file, 0o644);
   const startedAt = new Date(Date.now() - 1000);
 
-  const child = spawn(process.execPath, [cliPath(), 'run', '--exit-when-idle', '--topics', file], {
+  const child = spawn(process.execPath, [image.cli, 'run', '--exit-when-idle', '--topics', file], {
     cwd: '/',
     uid,
     gid,

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { UsersFixture } from '../../helpers/fixtures';
 import { TEST_DATABASE_URL } from '../../helpers/env';
-import { consumeAll, createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
+import { consumeAll } from '../../helpers/kafka';
 import { baseRelayEnv, cliPath, startRelay, usersTopicsFile } from '../../helpers/relay-process';
 import { freePort, httpGet } from '../observability/support';
 
@@ -13,21 +14,18 @@ import { freePort, httpGet } from '../observability/support';
 // database, SASL credentials refused as a contradiction) and --help are searched the same way.
 
 let db: TestDatabase;
-const namespace = uniqueNamespace('secret');
-const topic = `${namespace}_users`;
+const users = new UsersFixture('secret');
+const { namespace, topic } = users;
 const DB_PASSWORD = 'dionysus'; // the test database's real password, so the relay can connect
 const SASL_SECRET = 'sasl-s3cret-for-test';
 
 before(async () => {
-  db = await createTestDatabase('secret');
-  await db.query(`CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL)`);
+  db = await users.setUp();
   await db.query(`INSERT INTO users VALUES (1, 'Dionysus')`);
-  await createTopic(topic, 1);
 });
 
 after(async () => {
-  await deleteTopics([topic]);
-  await db.drop();
+  await users.tearDown();
 });
 
 function assertClean(text: string, where: string): void {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseCli, settingsOverrides, UsageError } from '../../../src/cli/args';
+import { parseCli, UsageError } from '../../../src/cli/args';
+import { settingsOverrides } from '../../../src/config/load-configuration';
 import { checkOptionalNames, cleanupFlags } from '../../../src/cli/flag-checks';
 
 const usage = (fn: () => unknown, expected: RegExp): void => assert.throws(fn, (err: unknown) => err instanceof UsageError && expected.test(err.message));

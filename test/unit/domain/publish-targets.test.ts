@@ -17,7 +17,17 @@ test('the parent id of a deleted dependency comes from its changeset', () => {
   assert.equal(parentIdFromChangeset({ booking_id: 7 }, 'booking_id'), '7');
   assert.equal(parentIdFromChangeset({ other: 1 }, 'booking_id'), undefined);
   assert.equal(parentIdFromChangeset(null, 'booking_id'), undefined);
-  const row = { changeset: { booking_id: [4, null] } } as unknown as ClaimedRow;
+  const row: ClaimedRow = {
+    id: '1',
+    resourceClass: 'BookingsFee',
+    resourceId: '9',
+    eventName: 'bookings_fee_destroyed',
+    topic: 'v3_bookings',
+    partitionKey: null,
+    attempts: 0,
+    createdAtMs: 0,
+    changeset: { booking_id: [4, null] },
+  };
   const configs = [
     { name: 'Fee', parentModel: 'Booking', parentsSql: '', parentFromChangeset: 'booking_id', path: '' },
     { name: 'Fee', parentModel: 'Invoice', parentsSql: '', parentFromChangeset: undefined, path: '' },

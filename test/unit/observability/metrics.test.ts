@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Registry, register as globalRegistry } from 'prom-client';
 import { RelayMetrics, type BuildInfo } from '../../../src/observability/metrics';
-import { fanOut } from '../../../src/observability/observer-fanout';
+import { fanOut } from '../../../src/observability/events-fanout';
 
 const BUILD: BuildInfo = { version: '1.2.3', node: 'v20.0.0', librdkafka: '2.12.0' };
 
@@ -63,7 +63,7 @@ describe('RelayMetrics as the loop observer', () => {
     const { registry, metrics } = setup();
     metrics.rowsFailed('ns_users', ['SERIALIZER_FAILED', 'MESSAGE_TOO_LARGE', 'SERIALIZER_FAILED']);
     metrics.rowsGivenUp('ns_users', 2);
-    metrics.rowsHeld('ns_orders', 3);
+    metrics.rowsHeldBack('ns_orders', 3);
     metrics.batchAbandoned('ns_orders', 'connection reset by peer at 10.0.0.7');
     const failed = 'dionysus_relay_rows_failed_total';
     assert.equal(await valueOf(registry, failed, { topic: 'ns_users', error_class: 'SERIALIZER_FAILED' }), 2);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { beginAndClaimText, outboxStatements } from '../../../src/postgres/outbox-sql';
+import { beginAndClaimText } from '../../../src/postgres/claim-sql';
+import { outboxStatements } from '../../../src/postgres/outbox-sql';
 
 describe('markPublishedAndCommit', () => {
   const sql = outboxStatements('"s"."dionysus_outboxes"');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pino from 'pino';
 import { OutboxRetention } from '../../../src/relay/retention';
-import { WakeableSleep } from '../../../src/relay/wakeable-sleep';
+import { WakeableSleep } from '../../../src/lifecycle/sleep';
 
 const silent = pino({ level: 'silent' });
 

@@ -27,3 +27,8 @@ export class WakeableSleep {
     this.wakeAll();
   }
 }
+
+/** A plain pause (no wake-up): retry pauses inside one operation. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
