@@ -96,3 +96,17 @@ export const PRICE_OUT_SEQSCAN = 'SET LOCAL enable_seqscan = off';
 export function explainSerializer(sql: string): Statement {
   return { name: 'dionysus_relay_explain_serializer', text: `EXPLAIN (FORMAT JSON) ${sql}` };
 }
+
+/**
+ * The serializer columns' types ($1 = type oids), so each column is written the way ActiveRecord
+ * casts its type. `typinput = 'array_in'` is how ActiveRecord tells arrays apart; element, base
+ * and range subtypes come back by oid and are asked for in a next round.
+ */
+export const RESULT_COLUMN_TYPES: Statement = {
+  name: 'dionysus_relay_result_column_types',
+  text: `SELECT t.oid::int AS oid, t.typname, t.typtype, t.typelem::int AS typelem, t.typdelim,
+                t.typbasetype::int AS typbasetype, t.typinput = 'array_in'::regproc AS is_array,
+                r.rngsubtype::int AS rngsubtype
+           FROM pg_type t LEFT JOIN pg_range r ON r.rngtypid = t.oid
+          WHERE t.oid = ANY($1::oid[])`,
+};

@@ -1,5 +1,7 @@
 import type { Pool } from 'pg';
 import type { PgTypeInfo } from '../domain/column-types/codec';
+import { RESULT_COLUMN_TYPES } from './catalog-sql';
+import { prepared } from './statement';
 
 interface TypeRow {
   oid: number;
@@ -33,15 +35,7 @@ export class TypeCatalog {
     let missing = [...new Set(fields.map((f) => f.dataTypeID))].filter((oid) => !this.rows.has(oid));
     // Element, base and range subtypes are looked up in turn (a few levels at most).
     while (missing.length > 0) {
-      // Read-only catalog lookup; `typinput = 'array_in'` is how ActiveRecord tells arrays apart.
-      const result = await this.pool.query<TypeRow>(
-        `SELECT t.oid::int AS oid, t.typname, t.typtype, t.typelem::int AS typelem, t.typdelim,
-                t.typbasetype::int AS typbasetype, t.typinput = 'array_in'::regproc AS is_array,
-                r.rngsubtype::int AS rngsubtype
-           FROM pg_type t LEFT JOIN pg_range r ON r.rngtypid = t.oid
-          WHERE t.oid = ANY($1::oid[])`,
-        [missing],
-      );
+      const result = await this.pool.query<TypeRow>(prepared(RESULT_COLUMN_TYPES, [missing]));
       for (const row of result.rows) this.rows.set(row.oid, row);
       const next = new Set<number>();
       for (const row of result.rows) {
