@@ -29,20 +29,20 @@ const optionalText = (): ValueRule => ({ kind: 'text', allowEmpty: true });
 export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
   database: {
     url: {
-      doc: 'PostgreSQL connection URL (postgres:// or postgresql://) of the application database that holds dionysus_outboxes. Secret.',
+      doc: 'PostgreSQL URL of the application database that holds dionysus_outboxes. Scheme postgres:// or postgresql://; secret.',
       rule: text(),
       default: 'postgres://127.0.0.1:5432/dionysus_relay',
       env: 'DATABASE_URL',
       sensitive: true,
     },
     urlFile: {
-      doc: 'Path of a file whose content is the database URL (for mounted secrets; instead of DATABASE_URL, not with it).',
+      doc: 'File holding the database URL, for mounted secrets. Instead of DATABASE_URL, not with it.',
       rule: optionalText(),
       default: '',
       env: 'DATABASE_URL_FILE',
     },
     schema: {
-      doc: 'Schema that holds the outbox table and is first on the search_path of every relay connection.',
+      doc: 'Schema of the outbox table. It is first on the search_path of every relay connection.',
       rule: text({ pattern: /^[a-z_][a-z0-9_]*$/, patternHint: 'a lowercase identifier (a-z, 0-9, _; not starting with a digit): the relay puts it unquoted on search_path, where other names would be folded or cut', maxBytes: 63 }),
       default: 'public',
       env: 'DATABASE_SCHEMA',
@@ -54,25 +54,25 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       env: 'OUTBOX_TABLE',
     },
     poolSize: {
-      doc: 'Maximum PostgreSQL connections of the relay: one per batch in flight, plus 2 for serializer loads and bookkeeping, plus 1 for crash tracking when RELAY_POISON_MAX_CRASHES > 0 (a smaller pool is refused).',
+      doc: 'Maximum PostgreSQL connections of the relay. One per batch in flight, plus 2 for serializer loads and bookkeeping, plus 1 for crash tracking when RELAY_POISON_MAX_CRASHES > 0; a smaller pool is refused.',
       rule: int(1, 1000),
       default: 10,
       env: 'DATABASE_POOL_SIZE',
     },
     statementTimeoutMs: {
-      doc: 'statement_timeout of relay connections in ms; a serializer slower than this fails its rows with SERIALIZER_TIMEOUT; 0 = no limit.',
+      doc: 'statement_timeout of relay connections in ms; 0 = no limit. A serializer slower than this fails its rows with SERIALIZER_TIMEOUT.',
       rule: int(0, PG_INT_MAX),
       default: 30000,
       env: 'DATABASE_STATEMENT_TIMEOUT_MS',
     },
     idleInTransactionTimeoutMs: {
-      doc: 'idle_in_transaction_session_timeout in ms: a relay frozen while holding claimed rows loses its claim (and row locks) after this; the frozen-relay guard keeps other relays off its resources. 0 (off) or at least 1000.',
+      doc: 'idle_in_transaction_session_timeout in ms: 0 (off) or at least 1000. A relay frozen while holding claimed rows loses its claim (and row locks) after this; the frozen-relay guard keeps other relays off its resources.',
       rule: int(0, PG_INT_MAX),
       default: 60000,
       env: 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
     },
     sslCaFile: {
-      doc: 'Path of a PEM file with the CA that signed the server certificate (enables TLS verification).',
+      doc: 'PEM file with the CA of the server certificate. Enables TLS verification.',
       rule: optionalText(),
       default: '',
       env: 'DATABASE_SSL_CA_FILE',
@@ -80,7 +80,7 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
   },
   kafka: {
     brokers: {
-      doc: 'Comma-separated Kafka bootstrap servers (host:port).',
+      doc: 'Kafka bootstrap servers, comma-separated host:port.',
       rule: text(),
       default: '127.0.0.1:9092',
       env: 'KAFKA_BROKERS',
@@ -118,19 +118,19 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       sensitive: true,
     },
     saslPasswordFile: {
-      doc: 'Path of a file whose content is the SASL password (instead of KAFKA_SASL_PASSWORD, not with it).',
+      doc: 'File holding the SASL password. Instead of KAFKA_SASL_PASSWORD, not with it.',
       rule: optionalText(),
       default: '',
       env: 'KAFKA_SASL_PASSWORD_FILE',
     },
     sslCaFile: {
-      doc: 'Path of a PEM CA bundle for TLS to the brokers (ssl.ca.location).',
+      doc: 'PEM CA bundle for TLS to the brokers (ssl.ca.location).',
       rule: optionalText(),
       default: '',
       env: 'KAFKA_SSL_CA_FILE',
     },
     librdkafka: {
-      doc: 'Extra librdkafka producer settings as a JSON object (env) or a map (settings file); they override the relay defaults. Keys the relay sets from its own settings (broker list, client id, message timeout, security) are refused: use those settings.',
+      doc: 'Extra librdkafka producer settings, over the relay defaults. A JSON object (env) or a map (settings file). Keys the relay sets from its own settings (broker list, client id, message timeout, security) are refused: use those settings.',
       // Kept as JSON text inside convict: its strict validation would read the dotted librdkafka
       // names ("linger.ms") as nested settings keys. Parsed and checked in settings.ts.
       rule: { kind: 'json-object' },
@@ -138,19 +138,19 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       env: 'KAFKA_LIBRDKAFKA',
     },
     metadataRefreshMs: {
-      doc: 'How often the relay re-reads partition counts of its topics from the brokers, in ms; 0 = before every batch.',
+      doc: 'How often partition counts are re-read from the brokers, in ms; 0 = before every batch.',
       rule: int(0, MAX_TIMER_MS),
       default: 60000,
       env: 'KAFKA_METADATA_REFRESH_MS',
     },
     deliveryTimeoutMs: {
-      doc: 'message.timeout.ms: how long librdkafka keeps retrying a message before reporting it failed, in ms (more than linger.ms).',
+      doc: 'How long librdkafka retries a message before failing it, in ms (message.timeout.ms). More than linger.ms.',
       rule: int(1, PG_INT_MAX),
       default: 30000,
       env: 'KAFKA_DELIVERY_TIMEOUT_MS',
     },
     stallRestartMs: {
-      doc: 'Producer watchdog: no broker connection for this long while the brokers accept connections makes the relay exit with code 75 to be restarted; 0 = off.',
+      doc: 'Producer watchdog in ms; 0 = off. No broker connection for this long while the brokers accept connections makes the relay exit with code 75 to be restarted.',
       rule: int(0, MAX_TIMER_MS),
       default: 60000,
       env: 'KAFKA_STALL_RESTART_MS',
@@ -158,7 +158,7 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
   },
   topics: {
     file: {
-      doc: 'Path of the topics YAML (namespace, topics, models and their serializers).',
+      doc: 'Path of the topics YAML. Namespace, topics, models and their serializers.',
       rule: text(),
       default: 'config/topics.yaml',
       env: 'TOPICS_FILE',
@@ -180,55 +180,55 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
   },
   relay: {
     batchSize: {
-      doc: 'Rows claimed per batch. Each row takes one advisory lock slot while its batch is in flight (see README, Limits).',
+      doc: 'Rows claimed per batch. Each row takes one advisory lock slot while its batch is in flight (README, Limits).',
       rule: int(1, 100_000),
       default: 1000,
       env: 'RELAY_BATCH_SIZE',
     },
     maxInflightBatches: {
-      doc: 'Batches in flight at once (claimed and not yet marked); each holds one database connection.',
+      doc: 'Batches in flight at once (claimed and not yet marked). Each holds one database connection.',
       rule: int(1, 100),
       default: 2,
       env: 'RELAY_MAX_INFLIGHT_BATCHES',
     },
     pollIntervalMs: {
-      doc: 'Longest pause after a round of claims that found nothing, in ms (pauses start at 5 ms and double up to it).',
+      doc: 'Longest idle pause between claim rounds, in ms. Pauses after a round that found nothing start at 5 ms and double up to it.',
       rule: int(1, MAX_TIMER_MS),
       default: 200,
       env: 'RELAY_POLL_INTERVAL_MS',
     },
     poisonMaxCrashes: {
-      doc: 'Set a row aside as POISON_ROW (retry_at = infinity) after it was in flight during this many relay crashes; 0 = off. Needs the tables of `migrate`.',
+      doc: 'Relay crashes after which a row in flight during them is set aside; 0 = off. The row gets error_class POISON_ROW and retry_at = infinity. Needs the tables of `migrate`.',
       rule: int(0, 1000),
       default: 3,
       env: 'RELAY_POISON_MAX_CRASHES',
     },
     onPublish: {
-      doc: 'What happens to a published row: mark (set published_at, as the gem) or delete (no history kept; failed rows are still marked).',
+      doc: 'What happens to a published row: mark or delete. `mark` sets published_at, as the gem; `delete` keeps no history (failed rows are still marked).',
       rule: choice(['mark', 'delete']),
       default: 'mark',
       env: 'RELAY_ON_PUBLISH',
     },
     listenNotify: {
-      doc: 'LISTEN for the optional insert trigger (migrate --with notify_trigger) to publish without waiting for the poll; needs a direct or session-pooled connection.',
+      doc: 'LISTEN for the optional insert trigger, to publish without waiting for the poll. The trigger comes with `migrate --with notify_trigger`; LISTEN needs a direct or session-pooled connection.',
       rule: { kind: 'boolean' },
       default: true,
       env: 'RELAY_LISTEN_NOTIFY',
     },
     publishDelayMs: {
-      doc: 'Publish a row only this long after its created_at (the gem\'s intended delay), in ms.',
+      doc: 'Publish a row only this long after its created_at, in ms (the gem\'s intended delay).',
       rule: int(0, MAX_TIMER_MS),
       default: 0,
       env: 'RELAY_PUBLISH_DELAY_MS',
     },
     shutdownGraceMs: {
-      doc: 'On SIGTERM/SIGINT: time allowed to finish batches in flight before a hard stop (exit 1), in ms.',
+      doc: 'Time to finish the batches in flight on SIGTERM/SIGINT, in ms. Past it the relay stops hard (exit 1).',
       rule: int(1, MAX_TIMER_MS),
       default: 25000,
       env: 'RELAY_SHUTDOWN_GRACE_MS',
     },
     errorBackoffMs: {
-      doc: 'Pause after a batch failed as a whole (database or broker down), in ms, doubled up to 30 s (its maximum) while it keeps failing.',
+      doc: 'Pause after a batch failed as a whole (database or broker down), in ms. Doubled up to 30 s (its maximum) while it keeps failing.',
       rule: int(1, MAX_ERROR_BACKOFF_MS),
       default: 500,
       env: 'RELAY_ERROR_BACKOFF_MS',
@@ -236,13 +236,13 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
   },
   retry: {
     baseSeconds: {
-      doc: 'Retry delay after the n-th failure is baseSeconds * 2^n (the gem: 5 → 10 s, 20 s, 40 s ...).',
+      doc: 'Base of the retry delay in seconds: base * 2^n after the n-th failure. The gem uses 5: 10 s, 20 s, 40 s ...',
       rule: int(1, MAX_UNCAPPED_DELAY_SECONDS),
       default: 5,
       env: 'RETRY_BASE_SECONDS',
     },
     maxDelaySeconds: {
-      doc: 'Cap of the retry delay in seconds; 0 = no cap (the gem); otherwise at least RETRY_BASE_SECONDS.',
+      doc: 'Cap of the retry delay in seconds; 0 = no cap (the gem). Otherwise at least RETRY_BASE_SECONDS.',
       rule: int(0, MAX_UNCAPPED_DELAY_SECONDS),
       default: 0,
       env: 'RETRY_MAX_DELAY_SECONDS',
@@ -254,7 +254,7 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       env: 'RETRY_JITTER_RATIO',
     },
     maxAttempts: {
-      doc: 'Give a row up after this many failures (retry_at = infinity); 0 = retry forever (the gem).',
+      doc: 'Failures after which a row is given up (retry_at = infinity); 0 = never (the gem).',
       rule: int(0, PG_INT_MAX),
       default: 0,
       env: 'RETRY_MAX_ATTEMPTS',
@@ -262,7 +262,7 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
   },
   retention: {
     olderThan: {
-      doc: 'In-daemon retention: delete published rows older than this (e.g. 3d, 12h); empty = off. Unpublished rows are never deleted. Not with RELAY_ON_PUBLISH=delete (nothing stays published).',
+      doc: 'Delete published rows older than this (e.g. 3d, 12h); empty = off. In-daemon retention; unpublished rows are never deleted. Not with RELAY_ON_PUBLISH=delete (nothing stays published).',
       rule: { kind: 'duration', allowEmpty: true, minMs: 1000, maxMs: 100 * 365 * 86_400_000 },
       default: '',
       env: 'RETENTION_OLDER_THAN',
@@ -302,25 +302,25 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
   },
   health: {
     livenessTimeoutMs: {
-      doc: '/healthz fails when no claim attempt finished for this long, in ms; longer than RELAY_POLL_INTERVAL_MS and RELAY_ERROR_BACKOFF_MS (the loop\'s longest pauses).',
+      doc: '/healthz fails when no claim attempt finished for this long, in ms. Longer than RELAY_POLL_INTERVAL_MS and RELAY_ERROR_BACKOFF_MS (the loop\'s longest pauses).',
       rule: int(1, MAX_TIMER_MS),
       default: 60000,
       env: 'HEALTH_LIVENESS_TIMEOUT_MS',
     },
     compatFile: {
-      doc: 'Touch __dionysus_outbox_worker__running__<HOSTNAME> in health.compatFileDir after every pass and remove it on shutdown, like the Ruby worker.',
+      doc: 'Keep the Ruby worker\'s health file. Touch __dionysus_outbox_worker__running__<HOSTNAME> in HEALTH_COMPAT_FILE_DIR after every pass, remove it on shutdown.',
       rule: { kind: 'boolean' },
       default: false,
       env: 'HEALTH_COMPAT_FILE',
     },
     compatFileDir: {
-      doc: 'Directory of the compatibility health file (health.compatFile); the Ruby worker\'s probes look in /tmp.',
+      doc: 'Directory of the compatibility health file (HEALTH_COMPAT_FILE). The Ruby worker\'s probes look in /tmp.',
       rule: text(),
       default: '/tmp',
       env: 'HEALTH_COMPAT_FILE_DIR',
     },
     readinessIntervalMs: {
-      doc: 'How often /readyz checks PostgreSQL (SELECT 1), in ms; /readyz answers from the last check.',
+      doc: 'How often /readyz checks PostgreSQL (SELECT 1), in ms. /readyz answers from the last check.',
       rule: int(MIN_INTERVAL_MS, MAX_TIMER_MS),
       default: 5000,
       env: 'HEALTH_READINESS_INTERVAL_MS',
@@ -328,7 +328,7 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
   },
   metrics: {
     backlogIntervalMs: {
-      doc: 'How often the pending-rows and outbox-table gauges are refreshed by a query, in ms; never per scrape.',
+      doc: 'How often the pending-rows and outbox-table gauges are refreshed, in ms. By a query, never per scrape.',
       rule: int(MIN_INTERVAL_MS, MAX_TIMER_MS),
       default: 15000,
       env: 'METRICS_BACKLOG_INTERVAL_MS',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { SETTINGS_TABLE_BEGIN, SETTINGS_TABLE_END, settingsTable, withSettingsTable } from '../../../src/config/settings-table';
+import { SETTINGS_TABLE_BEGIN, SETTINGS_TABLE_END, firstSentence, settingsReference, settingsTable, withSettingsTable } from '../../../src/config/settings-table';
 import { packageRoot } from '../../../src/package-root';
 
 // The user's documents state what the code does: the settings table is the convict schema's, the
@@ -21,6 +21,19 @@ test("README's settings table is the convict schema's (npm run docs:settings rew
   for (const env of ['DATABASE_URL', 'KAFKA_BROKERS', 'RELAY_BATCH_SIZE', 'METRICS_BACKLOG_INTERVAL_MS']) {
     assert.match(settingsTable(), new RegExp(`\\| \`${env}\` \\|`), env);
   }
+});
+
+test("docs/settings.md's reference is the convict schema's, with every key and accepted values", () => {
+  const reference = readFileSync(join(root, 'docs', 'settings.md'), 'utf8');
+  assert.equal(withSettingsTable(reference, settingsReference()), reference, 'run `npm run docs:settings`');
+  assert.match(settingsReference(), /\| `RELAY_BATCH_SIZE` \| `relay\.batchSize` \| `1000` \| whole number 1..100000 \|/);
+});
+
+test('the README shows the first sentence of each setting', () => {
+  assert.equal(firstSentence('Rows claimed per batch. Each row takes a lock.'), 'Rows claimed per batch.');
+  assert.equal(firstSentence('Delete rows older than this (e.g. 3d, 12h); empty = off. Unpublished rows stay.'), 'Delete rows older than this (e.g. 3d, 12h); empty = off.');
+  assert.equal(firstSentence('What happens: mark or delete. `mark` sets published_at.'), 'What happens: mark or delete.');
+  assert.equal(firstSentence('No full stop'), 'No full stop');
 });
 
 test('README is under 16,000 characters and opens with a table of contents', () => {
