@@ -141,6 +141,44 @@ export const settingsSchema = {
       env: 'TOPICS_FILE',
     },
   },
+  sink: {
+    file: {
+      doc: 'Path of the sink YAML (`dionysus-relay sink`: consumer group, topics, model to table mapping).',
+      format: String,
+      default: 'config/sink.yaml',
+      env: 'SINK_FILE',
+    },
+    maxBatchMessages: {
+      doc: 'Messages the sink takes per round, over all its partitions; each partition\'s share is applied in one transaction.',
+      format: 'nat',
+      default: 5000,
+      env: 'SINK_MAX_BATCH_MESSAGES',
+    },
+    concurrency: {
+      doc: 'Partition batches the sink applies at once (each holds a database connection).',
+      format: 'nat',
+      default: 4,
+      env: 'SINK_CONCURRENCY',
+    },
+    pollWaitMs: {
+      doc: 'How long a sink round waits for a first message before going round again, in ms.',
+      format: 'nat',
+      default: 100,
+      env: 'SINK_POLL_WAIT_MS',
+    },
+    errorBackoffMs: {
+      doc: 'Pause before a rolled-back partition batch is applied again (database or broker down), doubled up to 30 s while it keeps failing.',
+      format: 'nat',
+      default: 500,
+      env: 'SINK_ERROR_BACKOFF_MS',
+    },
+    shutdownGraceMs: {
+      doc: 'On SIGTERM/SIGINT: time the sink has to finish its batches in flight and commit their offsets before a hard stop (exit 1), in ms.',
+      format: 'nat',
+      default: 25000,
+      env: 'SINK_SHUTDOWN_GRACE_MS',
+    },
+  },
   log: {
     level: {
       doc: 'Log level: fatal, error, warn, info, debug, trace or silent.',

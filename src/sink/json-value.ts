@@ -1,0 +1,207 @@
+/**
+ * JSON as the sink reads and forwards it, without losing what JavaScript numbers cannot hold.
+ *
+ * Messages carry integers of any size (bigint ids are JSON numbers) and Ruby floats (`1.0`,
+ * `1.0e+20`). JSON.parse would round ids above 2^53 and turn `1.0` into `1`, so the synced_id or
+ * synced_data written to PostgreSQL would differ from what the gem stores (it parses into Integer
+ * and Float and writes them back unchanged). This parser keeps every number whose text a JS
+ * number does not reproduce as a JsonNumber holding the original text; the writer emits it as is,
+ * and PostgreSQL parses it exactly (jsonb numbers are numerics).
+ *
+ * Objects are created without a prototype, so a `__proto__` key is an ordinary key.
+ */
+
+/** A number kept as its original JSON text (JS would not print it back the same). */
+export class JsonNumber {
+  constructor(readonly text: string) {}
+}
+
+export type JsonValue = null | boolean | string | number | JsonNumber | JsonValue[] | JsonObject;
+
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+export class JsonSyntaxError extends Error {
+  constructor(message: string, readonly position: number) {
+    super(`${message} at position ${position}`);
+    this.name = 'JsonSyntaxError';
+  }
+}
+
+/** Deeper nesting than this is refused (a stack overflow is not an error message). */
+const MAX_DEPTH = 256;
+
+export function isJsonObject(value: JsonValue | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof JsonNumber);
+}
+
+export function newJsonObject(): JsonObject {
+  return Object.create(null) as JsonObject;
+}
+
+export function parseJson(text: string): JsonValue {
+  const parser = new Parser(text);
+  const value = parser.value(0);
+  parser.skipSpace();
+  if (parser.pos !== text.length) throw new JsonSyntaxError('unexpected text after the value', parser.pos);
+  return value;
+}
+
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+class Parser {
+  pos = 0;
+
+  constructor(private readonly text: string) {}
+
+  skipSpace(): void {
+    const t = this.text;
+    let p = this.pos;
+    for (;;) {
+      const c = t.charCodeAt(p);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p += 1;
+      else break;
+    }
+    this.pos = p;
+  }
+
+  value(depth: number): JsonValue {
+    this.skipSpace();
+    const c = this.text.charCodeAt(this.pos);
+    if (c === 0x7b) return this.object(depth + 1);
+    if (c === 0x5b) return this.array(depth + 1);
+    if (c === 0x22) return this.string();
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+    if (this.text.startsWith('true', this.pos)) return this.literal(4, true);
+    if (this.text.startsWith('false', this.pos)) return this.literal(5, false);
+    if (this.text.startsWith('null', this.pos)) return this.literal(4, null);
+    throw new JsonSyntaxError(this.pos >= this.text.length ? 'unexpected end of input' : 'unexpected character', this.pos);
+  }
+
+  private literal<T>(length: number, value: T): T {
+    this.pos += length;
+    return value;
+  }
+
+  private object(depth: number): JsonObject {
+    if (depth > MAX_DEPTH) throw new JsonSyntaxError('nesting too deep', this.pos);
+    this.pos += 1;
+    const result = newJsonObject();
+    this.skipSpace();
+    if (this.text.charCodeAt(this.pos) === 0x7d) {
+      this.pos += 1;
+      return result;
+    }
+    for (;;) {
+      this.skipSpace();
+      if (this.text.charCodeAt(this.pos) !== 0x22) throw new JsonSyntaxError('expected a string key', this.pos);
+      const key = this.string();
+      this.skipSpace();
+      if (this.text.charCodeAt(this.pos) !== 0x3a) throw new JsonSyntaxError('expected ":"', this.pos);
+      this.pos += 1;
+      result[key] = this.value(depth);
+      this.skipSpace();
+      const c = this.text.charCodeAt(this.pos);
+      this.pos += 1;
+      if (c === 0x7d) return result;
+      if (c !== 0x2c) throw new JsonSyntaxError('expected "," or "}"', this.pos - 1);
+    }
+  }
+
+  private array(depth: number): JsonValue[] {
+    if (depth > MAX_DEPTH) throw new JsonSyntaxError('nesting too deep', this.pos);
+    this.pos += 1;
+    const result: JsonValue[] = [];
+    this.skipSpace();
+    if (this.text.charCodeAt(this.pos) === 0x5d) {
+      this.pos += 1;
+      return result;
+    }
+    for (;;) {
+      result.push(this.value(depth));
+      this.skipSpace();
+      const c = this.text.charCodeAt(this.pos);
+      this.pos += 1;
+      if (c === 0x5d) return result;
+      if (c !== 0x2c) throw new JsonSyntaxError('expected "," or "]"', this.pos - 1);
+    }
+  }
+
+  private string(): string {
+    const t = this.text;
+    const start = this.pos;
+    let p = start + 1;
+    let escaped = false;
+    for (;;) {
+      const c = t.charCodeAt(p);
+      if (Number.isNaN(c)) throw new JsonSyntaxError('unterminated string', start);
+      if (c === 0x22) break;
+      if (c === 0x5c) {
+        escaped = true;
+        p += 2;
+        continue;
+      }
+      if (c < 0x20) throw new JsonSyntaxError('control character in string', p);
+      p += 1;
+    }
+    this.pos = p + 1;
+    if (!escaped) return t.slice(start + 1, p);
+    // Escapes are rare in these messages; the native parser decodes them (and validates them).
+    try {
+      return JSON.parse(t.slice(start, p + 1)) as string;
+    } catch {
+      throw new JsonSyntaxError('invalid escape in string', start);
+    }
+  }
+
+  private number(): number | JsonNumber {
+    NUMBER.lastIndex = this.pos;
+    const match = NUMBER.exec(this.text);
+    if (match === null) throw new JsonSyntaxError('invalid number', this.pos);
+    const raw = match[0];
+    this.pos += raw.length;
+    const n = Number(raw);
+    return String(n) === raw ? n : new JsonNumber(raw);
+  }
+}
+
+/** Compact JSON text of a value; JsonNumbers are written as their original text. */
+export function writeJson(value: JsonValue): string {
+  const parts: string[] = [];
+  write(value, parts);
+  return parts.join('');
+}
+
+function write(value: JsonValue, out: string[]): void {
+  if (value === null) out.push('null');
+  else if (typeof value === 'string') out.push(JSON.stringify(value));
+  else if (typeof value === 'number' || typeof value === 'boolean') out.push(String(value));
+  else if (value instanceof JsonNumber) out.push(value.text);
+  else if (Array.isArray(value)) {
+    out.push('[');
+    value.forEach((item, i) => {
+      if (i > 0) out.push(',');
+      write(item, out);
+    });
+    out.push(']');
+  } else {
+    out.push('{');
+    let first = true;
+    for (const key in value) {
+      if (!first) out.push(',');
+      first = false;
+      out.push(JSON.stringify(key), ':');
+      write(value[key] as JsonValue, out);
+    }
+    out.push('}');
+  }
+}
+
+/** The value as Ruby's `to_s` would print it for a grouping key (ids are numbers or strings). */
+export function scalarText(value: JsonValue | undefined): string {
+  if (value === undefined || value === null) return '';
+  if (value instanceof JsonNumber) return value.text;
+  if (typeof value === 'object') return writeJson(value);
+  return String(value);
+}
