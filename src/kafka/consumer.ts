@@ -36,16 +36,19 @@ export class SinkConsumer {
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: SinkConsumerOptions) {
+    // node-rdkafka gives librdkafka a topic configuration of its own, which replaces topic-level
+    // defaults set globally: auto.offset.reset only works there.
+    const { 'auto.offset.reset': offsetReset, ...global } = options.config;
     this.consumer = new KafkaConsumer(
       {
-        ...(options.config as Record<string, unknown>),
+        ...(global as Record<string, unknown>),
         rebalance_cb: (err: LibrdKafkaError, assignment: TopicPartition[]) => this.onRebalance(err, assignment),
         offset_commit_cb: (err: LibrdKafkaError | null) => {
           // Asynchronous commits that fail (a rebalance in progress) are covered by the next one.
           if (err) options.logger.debug({ code: kafkaCodeName(err), err: err.message }, 'offset commit failed');
         },
       } as never,
-      {},
+      (offsetReset === undefined ? {} : { 'auto.offset.reset': offsetReset }) as never,
     );
     this.consumer.on('event.error', (err: LibrdKafkaError) => options.logger.warn({ code: kafkaCodeName(err), err: err.message }, 'Kafka consumer error'));
     this.consumer.on('disconnected', () => (this.connected = false));

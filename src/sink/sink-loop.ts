@@ -82,7 +82,8 @@ export class SinkLoop {
     for (const s of states) s.revoking = true;
     this.sleeper.wakeAll();
     await Promise.all(states.map((s) => s.inflight));
-    this.commitSync(states);
+    // At shutdown stop() has committed everything already, and the closing consumer refuses commits.
+    if (!this.stopRequested) this.commitSync(states);
     for (const p of partitions) this.partitions.remove(p.topic, p.partition);
     this.deps.observer.rebalanced('revoked', partitions.length);
     this.deps.logger.info({ partitions: partitions.map((p) => `${p.topic}/${p.partition}`) }, 'partitions revoked (applied offsets committed)');
