@@ -61,7 +61,7 @@ export async function applySegments(segments: readonly Segment[], statements: Ap
     const prunes = segment.prunes.filter((p) => applied.has(p.parent));
     for (const group of groupPrunes(prunes)) {
       const table = group[0]?.target.table;
-      tally.pruned += await statements.prune(group, segment.writes.filter((op) => op.target.table === table));
+      tally.pruned += await statements.prune(group, segment.writes.filter((op) => op.target.table === table && applied.has(op)));
     }
   }
   return tally;
