@@ -19,6 +19,9 @@ export const CONSUMER_DEFAULTS: RdkafkaConfig = {
   'queued.max.messages.kbytes': 32768,
   // As for the producer (librdkafka-config.ts): rebootstrap after losing every broker in 10 s, not 300 s.
   'metadata.recovery.rebootstrap.trigger.ms': 10000,
+  // A subscribed topic that does not exist yet (the sink deployed before the producer's first
+  // message) is seen within 30 s instead of librdkafka's 5 minutes; as are new partitions.
+  'topic.metadata.refresh.interval.ms': 30000,
 };
 
 /** Connection settings shared with the producer: brokers, client id, TLS, SASL (and their librdkafka overrides). */
