@@ -2,7 +2,10 @@ import { timestampKind, type ApplyTarget, type ColumnInfo } from '../sink/apply-
 
 /**
  * Every statement of the sink, built per table and per set of columns (and cached by the caller
- * as named prepared statements). Rows travel as one jsonb array parameter; jsonb_populate_record
+ * as named prepared statements). Rows travel as one jsonb array parameter: per row the attribute
+ * hash `d` (what synced_data stores, and where most columns take their value from, under the same
+ * name) and `v`, the columns whose value is not d's (renamed attributes, custom synced_* names, the
+ * remote id under another name, a restore's NULL, a sideload's foreign key). jsonb_populate_record
  * casts each value to its column's type as PostgreSQL's input functions do (JSON arrays to arrays,
  * strings to timestamps, numerics exactly). Each statement returns only the rows it did NOT apply,
  * with a status: 's' stale (the ordering guard refused it), 'l' lost (a concurrent writer changed
@@ -26,7 +29,7 @@ function literal(text: string): string {
 function valueExpression(column: ColumnInfo): string {
   // Rails may send times with an offset; a zone-less column holds UTC (as ActiveRecord writes it),
   // where a plain cast would drop the offset.
-  if (timestampKind(column) === 'timestamp') return `((x.v->>${literal(column.name)})::timestamptz AT TIME ZONE 'UTC')`;
+  if (timestampKind(column) === 'timestamp') return `((x.m->>${literal(column.name)})::timestamptz AT TIME ZONE 'UTC')`;
   return `(x.r).${quoteIdent(column.name)}`;
 }
 
@@ -48,14 +51,14 @@ function idOf(target: ApplyTarget): string {
   return quoteIdent(target.idColumn);
 }
 
-/** Rows: $1 = [{o: ordinal, t: incoming time | null, v: {column: value}}]. */
-const INPUT = `x AS (
-  SELECT (e.value->>'o')::int AS o, e.value->>'t' AS t, e.value->'v' AS v, jsonb_populate_record(NULL::%TABLE%, e.value->'v') AS r
-    FROM jsonb_array_elements($1::jsonb) AS e
-)`;
-
+/** Rows: $1 = [{o: ordinal, t: incoming time | null, d: attribute hash, v: {column: value}}]; m = the values by column. */
 function input(target: ApplyTarget): string {
-  return INPUT.replace('%TABLE%', quoteTable(target.table));
+  const data = target.dataColumn === undefined ? '' : ` || jsonb_build_object(${literal(target.dataColumn)}, e.value->'d')`;
+  return `x AS (
+  SELECT (e.value->>'o')::int AS o, e.value->>'t' AS t, m.m, jsonb_populate_record(NULL::${quoteTable(target.table)}, m.m) AS r
+    FROM jsonb_array_elements($1::jsonb) AS e,
+         LATERAL (SELECT COALESCE(e.value->'d', '{}'::jsonb) || (e.value->'v')${data} AS m) AS m
+)`;
 }
 
 /**

@@ -92,7 +92,7 @@ export class SinkStore {
     const target = first.target;
     const text = group.kind === 'delete' ? deleteStatement(target) : upsertStatement(target, group.columns, group.cancelNow);
     const columns = group.kind === 'delete' ? [target.idColumn] : group.columns;
-    const rows = await this.run<{ o: number; status: 's' | 'l' }>(client, text, [groupJson(group.ops, columns)]);
+    const rows = await this.run<{ o: number; status: 's' | 'l' }>(client, text, [groupJson(group.ops, columns, group.kind !== 'delete')]);
     for (const row of rows) {
       const op = group.ops[row.o];
       if (op !== undefined) refused.set(op, row.status === 's' ? 'stale' : 'lost');
@@ -121,15 +121,26 @@ export class SinkStore {
   }
 }
 
-/** $1 of an upsert or delete: [{o: index in the group, t: incoming time, v: {column: value}}]. */
-function groupJson(ops: readonly RecordOp[], columns: readonly string[]): string {
+/**
+ * $1 of an upsert or delete (see sink-sql): [{o: index in the group, t: incoming time, d: the
+ * attribute hash, v: the columns whose value is not d's under the same name}]. Each hash is
+ * written once: it is synced_data, and most columns read their value from it.
+ */
+function groupJson(ops: readonly RecordOp[], columns: readonly string[], withAttributes: boolean): string {
   const keys = columns.map((c) => JSON.stringify(c));
-  const parts: string[] = [];
+  let out = '[';
   ops.forEach((op, o) => {
-    const values = columns.map((c, i) => `${keys[i] as string}:${writeJson(c === op.target.idColumn ? op.syncedId : (op.values.get(c) ?? null))}`);
-    parts.push(`{"o":${o},"t":${writeJson(op.incomingTime)},"v":{${values.join(',')}}}`);
+    const attributes = op.attributes;
+    let v = '';
+    columns.forEach((c, i) => {
+      if (c === op.target.dataColumn) return;
+      const value = c === op.target.idColumn && op.kind === 'delete' ? op.syncedId : (op.values.get(c) ?? null);
+      if (withAttributes && Object.hasOwn(attributes, c) && attributes[c] === value) return;
+      v += `${v === '' ? '' : ','}${keys[i] as string}:${writeJson(value)}`;
+    });
+    out += `${o === 0 ? '' : ','}{"o":${o},"t":${writeJson(op.incomingTime)},${withAttributes ? `"d":${writeJson(attributes)},` : ''}"v":{${v}}}`;
   });
-  return `[${parts.join(',')}]`;
+  return `${out}]`;
 }
 
 function inboxJson(rows: readonly InboxRow[]): string {

@@ -32,6 +32,8 @@ export interface RecordOp {
   readonly kind: RecordOpKind;
   /** Columns to set (upsert), in assignment order. */
   readonly values: ReadonlyMap<string, JsonValue>;
+  /** The record's attribute hash (synced_data; most values are its entries). */
+  readonly attributes: JsonObject;
   /** Cancel: set the soft-delete column to now(), keeping a time already stored. */
   readonly cancelNow: boolean;
   /** The record's updated_at, else created_at (the guard's incoming side), as received. */
@@ -151,6 +153,7 @@ function planRecord(record: ReadRecord, target: ApplyTarget, kind: EventKind, pa
     syncedId,
     kind: decision === 'delete' ? 'delete' : 'upsert',
     values,
+    attributes,
     cancelNow: decision === 'cancel',
     incomingTime: incomingTime(attributes),
     parent: parent?.op,
@@ -182,7 +185,7 @@ function planRecord(record: ReadRecord, target: ApplyTarget, kind: EventKind, pa
  */
 export function destroyDecision(attributes: JsonObject, target: ApplyTarget, kind: EventKind, root: boolean, strategy: SoftDeleteStrategy): 'assign' | 'cancel' | 'delete' {
   if (kind !== 'destroyed' || !root) return 'assign';
-  if ('synced_canceled_at' in attributes && target.canceledColumn !== undefined) return 'assign';
+  if (Object.hasOwn(attributes, 'synced_canceled_at') && target.canceledColumn !== undefined) return 'assign';
   if (strategy === 'cancel' && target.canceledColumn !== undefined) return 'cancel';
   return 'delete';
 }
@@ -196,9 +199,9 @@ export function columnValues(attributes: JsonObject, target: ApplyTarget, kind: 
     if (target.columns.has(column)) values.set(column, attributes[key] as JsonValue);
   }
   for (const [key, column] of target.timestampCopies) {
-    if (key in attributes) values.set(column, attributes[key] as JsonValue);
+    if (Object.hasOwn(attributes, key)) values.set(column, attributes[key] as JsonValue);
   }
-  if (kind !== 'destroyed' && target.canceledColumn !== undefined && !('synced_canceled_at' in attributes)) {
+  if (kind !== 'destroyed' && target.canceledColumn !== undefined && !Object.hasOwn(attributes, 'synced_canceled_at')) {
     values.set(target.canceledColumn, null);
   }
   values.set(target.idColumn, attributes['synced_id'] ?? null);

@@ -53,10 +53,10 @@ export function readRecord(payload: JsonObject, depth = 0): ReadRecord {
   for (const name in links) assignLink(attributes, name, links[name] as JsonValue);
   attributes['synced_id'] = payload['id'] ?? null;
   for (const key of TIMESTAMPS) {
-    if (key in payload) attributes[`synced_${key}`] = payload[key] as JsonValue;
+    if (Object.hasOwn(payload, key)) attributes[`synced_${key}`] = payload[key] as JsonValue;
   }
   for (const key in payload) {
-    if (!RESERVED.has(key) && !(key in links)) attributes[key] = payload[key] as JsonValue;
+    if (!RESERVED.has(key) && !Object.hasOwn(links, key)) attributes[key] = payload[key] as JsonValue;
   }
   const toMany: ToManySideload[] = [];
   const toOne: ToOneSideload[] = [];

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { PruneOp, RecordOp } from '../../../src/sink/apply-plan';
 import { rowKey } from '../../../src/sink/apply-plan';
 import { groupStatements, planSegments } from '../../../src/sink/apply-steps';
-import type { JsonValue } from '../../../src/sink/json-value';
+import { newJsonObject, type JsonValue } from '../../../src/sink/json-value';
 import { SYNCED, target } from './targets';
 
 const users = target('User', 'users', SYNCED);
@@ -23,6 +23,7 @@ function op(message: number, id: JsonValue, extra: Partial<RecordOp> = {}): Reco
       ['synced_id', id],
       ['name', 'x'],
     ]),
+    attributes: newJsonObject(),
     cancelNow: false,
     incomingTime: null,
     parent: undefined,

@@ -5,7 +5,7 @@ import { rowKey } from '../../../src/sink/apply-plan';
 import { planSegments, type StatementGroup } from '../../../src/sink/apply-steps';
 import { applySegments, type ApplyStatements } from '../../../src/sink/batch-applier';
 import { RelayError } from '../../../src/errors';
-import type { JsonValue } from '../../../src/sink/json-value';
+import { newJsonObject, type JsonValue } from '../../../src/sink/json-value';
 import { SYNCED, target } from './targets';
 
 const users = target('User', 'users', SYNCED);
@@ -14,7 +14,7 @@ let seq = 0;
 
 function op(message: number, id: number, extra: Partial<RecordOp> = {}): RecordOp {
   const t = extra.target ?? users;
-  return { seq: seq++, message, target: t, rowKey: rowKey(t.table, id), syncedId: id, kind: 'upsert', values: new Map<string, JsonValue>([['synced_id', id]]), cancelNow: false, incomingTime: null, parent: undefined, ...extra };
+  return { seq: seq++, message, target: t, rowKey: rowKey(t.table, id), syncedId: id, kind: 'upsert', values: new Map<string, JsonValue>([['synced_id', id]]), attributes: newJsonObject(), cancelNow: false, incomingTime: null, parent: undefined, ...extra };
 }
 
 /** Statements that refuse what `refuse` says and record what ran. */
