@@ -15,8 +15,10 @@ export const CONSUMER_DEFAULTS: RdkafkaConfig = {
   'auto.offset.reset': 'earliest',
   'socket.keepalive.enable': true,
   'socket.nagle.disable': true,
-  // Bounds what librdkafka prefetches while a batch is being applied (default 64 MB per client).
+  // Bounds what librdkafka prefetches while a batch is being applied (defaults: 64 MB, and 100k
+  // messages per partition): a few rounds ahead is enough to keep the sink busy.
   'queued.max.messages.kbytes': 32768,
+  'queued.min.messages': 20000,
   // As for the producer (librdkafka-config.ts): rebootstrap after losing every broker in 10 s, not 300 s.
   'metadata.recovery.rebootstrap.trigger.ms': 10000,
   // A subscribed topic that does not exist yet (the sink deployed before the producer's first

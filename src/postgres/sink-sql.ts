@@ -174,4 +174,7 @@ ON CONFLICT (topic, "partition", "offset", event_index) DO NOTHING`;
  * leave a revoked owner finishing its last batch while the new owner starts): the transaction
  * holds this lock until it commits, like the gem's per-key lock.
  */
-export const PARTITION_LOCK = `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`;
+export function beginWithPartitionLock(lockKey: string): string {
+  // One round trip for both (simple protocol): the key is a literal of the sink's own making.
+  return `BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${literal(lockKey)}, 0))`;
+}

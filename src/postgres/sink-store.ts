@@ -6,7 +6,7 @@ import type { ApplyStatements } from '../sink/batch-applier';
 import { writeJson, type JsonValue } from '../sink/json-value';
 import type { ColumnInfo } from '../sink/apply-target';
 import { isInfrastructureError } from './pg-errors';
-import { deleteStatement, inboxStatement, PARTITION_LOCK, pruneStatement, upsertStatement } from './sink-sql';
+import { beginWithPartitionLock, deleteStatement, inboxStatement, pruneStatement, upsertStatement } from './sink-sql';
 
 /** One row of the inbox table. */
 export interface InboxRow {
@@ -44,8 +44,7 @@ export class SinkStore {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      await this.run(client, PARTITION_LOCK, [lockKey]);
+      await client.query(beginWithPartitionLock(lockKey));
       const result = await body(this.statements(client));
       await client.query('COMMIT');
       return result;
@@ -131,14 +130,15 @@ function groupJson(ops: readonly RecordOp[], columns: readonly string[], withAtt
   let out = '[';
   ops.forEach((op, o) => {
     const attributes = op.attributes;
+    const write = op.exactNumbers ? JSON.stringify : writeJson;
     let v = '';
     columns.forEach((c, i) => {
       if (c === op.target.dataColumn) return;
       const value = c === op.target.idColumn && op.kind === 'delete' ? op.syncedId : (op.values.get(c) ?? null);
       if (withAttributes && Object.hasOwn(attributes, c) && attributes[c] === value) return;
-      v += `${v === '' ? '' : ','}${keys[i] as string}:${writeJson(value)}`;
+      v += `${v === '' ? '' : ','}${keys[i] as string}:${write(value)}`;
     });
-    out += `${o === 0 ? '' : ','}{"o":${o},"t":${writeJson(op.incomingTime)},${withAttributes ? `"d":${writeJson(attributes)},` : ''}"v":{${v}}}`;
+    out += `${o === 0 ? '' : ','}{"o":${o},"t":${write(op.incomingTime)},${withAttributes ? `"d":${write(attributes)},` : ''}"v":{${v}}}`;
   });
   return `${out}]`;
 }

@@ -34,6 +34,8 @@ export interface RecordOp {
   readonly values: ReadonlyMap<string, JsonValue>;
   /** The record's attribute hash (synced_data; most values are its entries). */
   readonly attributes: JsonObject;
+  /** No JsonNumber in the message: JSON.stringify writes its values. */
+  readonly exactNumbers: boolean;
   /** Cancel: set the soft-delete column to now(), keeping a time already stored. */
   readonly cancelNow: boolean;
   /** The record's updated_at, else created_at (the guard's incoming side), as received. */
@@ -119,7 +121,7 @@ export function planMessage(message: number, events: readonly SinkEvent[], ctx: 
         if (err instanceof RecordShapeError) throw new PoisonMessageError('SINK_MESSAGE_INVALID', `${event.modelName} record: ${err.message}`);
         throw err;
       }
-      planRecord(record, target, kind, undefined, { message, ctx, plan });
+      planRecord(record, target, kind, undefined, { message, ctx, plan, exactNumbers: event.exactNumbers });
     }
   });
   return plan;
@@ -127,6 +129,7 @@ export function planMessage(message: number, events: readonly SinkEvent[], ctx: 
 
 interface Walk {
   readonly message: number;
+  readonly exactNumbers: boolean;
   readonly ctx: PlanContext;
   readonly plan: { ops: RecordOp[]; prunes: PruneOp[]; recordsWithoutId: number };
 }
@@ -154,6 +157,7 @@ function planRecord(record: ReadRecord, target: ApplyTarget, kind: EventKind, pa
     kind: decision === 'delete' ? 'delete' : 'upsert',
     values,
     attributes,
+    exactNumbers: walk.exactNumbers,
     cancelNow: decision === 'cancel',
     incomingTime: incomingTime(attributes),
     parent: parent?.op,

@@ -87,11 +87,12 @@ export interface StatementGroup {
 export function groupStatements(ops: readonly RecordOp[]): StatementGroup[] {
   const groups = new Map<string, { kind: RecordOp['kind']; ops: RecordOp[]; columns: string[]; cancelNow: boolean }>();
   for (const op of ops) {
-    const columns = op.kind === 'delete' ? [] : [...op.values.keys()].sort();
-    const signature = `${op.target.table}\u0000${op.kind}\u0000${op.cancelNow}\u0000${columns.join(',')}`;
+    // Records of one serializer set their columns in one order: no sort per record.
+    let signature = `${op.target.table}\u0000${op.kind}\u0000${op.cancelNow}`;
+    if (op.kind !== 'delete') for (const column of op.values.keys()) signature += `\u0000${column}`;
     let group = groups.get(signature);
     if (group === undefined) {
-      group = { kind: op.kind, ops: [], columns, cancelNow: op.cancelNow };
+      group = { kind: op.kind, ops: [], columns: op.kind === 'delete' ? [] : [...op.values.keys()].sort(), cancelNow: op.cancelNow };
       groups.set(signature, group);
     }
     group.ops.push(op);

@@ -1,4 +1,4 @@
-import { isJsonObject, parseJson, type JsonObject, type JsonValue } from './json-value';
+import { isJsonObject, readJson, type JsonObject, type JsonValue } from './json-value';
 
 /**
  * Reading one Kafka message the way the gem's consumer does (contract §5): the value is
@@ -15,6 +15,8 @@ export interface SinkEvent {
   readonly records: readonly JsonObject[];
   /** `data` as received, for the inbox. */
   readonly data: JsonValue;
+  /** The message holds no JsonNumber: its values may be written with JSON.stringify. */
+  readonly exactNumbers: boolean;
 }
 
 export type EnvelopeReading =
@@ -25,8 +27,9 @@ export type EnvelopeReading =
 export function readEnvelope(value: Buffer | null): EnvelopeReading {
   if (value === null || value.length === 0) return { kind: 'tombstone' };
   let payload: JsonValue;
+  let exactNumbers: boolean;
   try {
-    payload = parseJson(value.toString('utf8'));
+    ({ value: payload, exactNumbers } = readJson(value.toString('utf8')));
   } catch (err) {
     return { kind: 'invalid', reason: `value is not JSON: ${(err as Error).message}` };
   }
@@ -48,7 +51,7 @@ export function readEnvelope(value: Buffer | null): EnvelopeReading {
     const records = data === null ? [] : Array.isArray(data) ? data : [data];
     const badRecord = records.findIndex((r) => !isJsonObject(r));
     if (badRecord >= 0) return { kind: 'invalid', reason: `message[${i}].data[${badRecord}] is not an object` };
-    events.push({ eventName, modelName: modelName ?? '', records: records as JsonObject[], data });
+    events.push({ eventName, modelName: modelName ?? '', records: records as JsonObject[], data, exactNumbers });
   }
   return { kind: 'events', events };
 }

@@ -57,9 +57,17 @@ function numbersAreExact(text: string): boolean {
 }
 
 export function parseJson(text: string): JsonValue {
+  return readJson(text).value;
+}
+
+/**
+ * The value, and whether it holds no JsonNumber (then JSON.stringify writes any part of it exactly,
+ * much faster than writeJson).
+ */
+export function readJson(text: string): { value: JsonValue; exactNumbers: boolean } {
   if (numbersAreExact(text)) {
     try {
-      return JSON.parse(text) as JsonValue;
+      return { value: JSON.parse(text) as JsonValue, exactNumbers: true };
     } catch {
       // The parser below says where and why.
     }
@@ -68,7 +76,7 @@ export function parseJson(text: string): JsonValue {
   const value = parser.value(0);
   parser.skipSpace();
   if (parser.pos !== text.length) throw new JsonSyntaxError('unexpected text after the value', parser.pos);
-  return value;
+  return { value, exactNumbers: false };
 }
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;

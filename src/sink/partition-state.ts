@@ -1,3 +1,5 @@
+import type { ConsumedMessage } from './batch-preparation';
+
 /**
  * What the sink knows of each partition it owns: where its applied messages end (the next offset
  * to commit), what was committed, whether it is stopped by a poison message or being revoked, and
@@ -16,6 +18,8 @@ export interface PartitionState {
   /** Being revoked: no new batch starts. */
   revoking: boolean;
   inflight: Promise<void> | undefined;
+  /** Fetched messages waiting for the partition's next batch. */
+  queue: ConsumedMessage[];
 }
 
 export interface TopicPartitionOffset {
@@ -45,7 +49,7 @@ export class PartitionStates {
 
   assign(topic: string, partition: number): PartitionState {
     const key = partitionKey(topic, partition);
-    const state: PartitionState = { topic, partition, nextOffset: undefined, committedOffset: undefined, stopped: false, revoking: false, inflight: undefined };
+    const state: PartitionState = { topic, partition, nextOffset: undefined, committedOffset: undefined, stopped: false, revoking: false, inflight: undefined, queue: [] };
     this.states.set(key, state);
     return state;
   }

@@ -25,50 +25,70 @@ export interface SinkLoopDeps {
 }
 
 export interface SinkLoopOptions {
-  /** Messages taken per round, over all partitions. */
+  /** Messages taken per fetch, and the most one partition batch holds. */
   readonly maxBatchMessages: number;
-  /** How long a round waits for a first message. */
+  /** How long a fetch waits for a first message. */
   readonly pollWaitMs: number;
   /** Partition batches applied at once (each holds a database connection). */
   readonly concurrency: number;
   readonly errorBackoffMs: number;
+  /** How often applied offsets are committed (asynchronously). */
+  readonly commitIntervalMs?: number;
 }
 
 const MAX_ERROR_BACKOFF_MS = 30_000;
+const DEFAULT_COMMIT_INTERVAL_MS = 100;
 
 /**
- * The sink's state machine: fetching (what arrived since the last round, up to maxBatchMessages)
- * → applying (one transaction per partition batch, several partitions at once) → committing (the
- * offsets after what committed, asynchronously) → fetching again. A batch that failed on the
- * database or broker is applied again after a backoff (doubling up to 30 s), keeping its
- * partition's order; the partition is left alone only when it is revoked or the sink stops, and
- * then nothing of it is committed. Stopping: the round in flight finishes, every applied offset
- * is committed synchronously, and the caller closes the consumer (which revokes the partitions).
+ * The sink's two loops. Fetching: take what arrived (up to maxBatchMessages), append each
+ * message to its partition's queue, and fetch again, unless two rounds' worth is already queued.
+ * Applying, per partition: as soon as a partition has messages and no batch in flight, and one of
+ * `concurrency` slots is free, its whole queue (up to maxBatchMessages) becomes a batch, applied in
+ * one transaction. A partition's batches are strictly sequential (its order is kept), partitions
+ * never wait for one another, and a message is applied as soon as its partition is free. A batch
+ * that failed on the database or broker is applied again after a backoff (doubling up to 30 s)
+ * until it commits, or until its partition is revoked or the sink stops: then nothing of it is
+ * committed. Applied offsets are committed asynchronously every commitIntervalMs.
  *
- * Rebalances (RebalanceHandler): assigned partitions start empty; a revoked partition takes no
- * new batch, its batch in flight finishes, its offsets are committed, and only then is it given up.
+ * Rebalances (RebalanceHandler): an assigned partition starts empty; a revoked one loses its queue,
+ * its batch in flight finishes, its offsets are committed synchronously, and only then is it given
+ * up. Stopping: no more fetching, batches in flight finish, every applied offset is committed
+ * synchronously; the caller then closes the consumer.
  */
 export class SinkLoop {
   readonly partitions = new PartitionStates();
   private readonly sleeper = new WakeableSleep();
   private running: Promise<void> | undefined;
   private stopRequested = false;
+  private freeSlots: number;
+  private queued = 0;
+  /** Where the next scheduling pass starts, so that no partition waits behind the others. */
+  private cursor = 0;
+  private commitTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: SinkLoopDeps,
     private readonly options: SinkLoopOptions,
-  ) {}
-
-  start(): void {
-    this.running ??= this.run();
+  ) {
+    this.freeSlots = Math.max(1, options.concurrency);
   }
 
-  /** Finishes the round in flight and commits every applied offset. Idempotent, safe before start. */
+  start(): void {
+    if (this.running !== undefined) return;
+    this.running = this.fetchLoop();
+    this.commitTimer = setInterval(() => this.deps.consumer.commit(this.partitions.takeUncommitted()), this.options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS);
+  }
+
+  /** Stops fetching, lets batches in flight finish, commits every applied offset. Idempotent, safe before start. */
   async stop(): Promise<void> {
     this.stopRequested = true;
     this.sleeper.close();
+    if (this.commitTimer !== undefined) clearInterval(this.commitTimer);
     await this.running;
-    this.commitSync(this.partitions.all());
+    const states = this.partitions.all();
+    for (const s of states) this.dropQueue(s);
+    await Promise.all(states.map((s) => s.inflight));
+    this.commitSync(states);
   }
 
   assigned(partitions: ReadonlyArray<{ topic: string; partition: number }>): void {
@@ -79,7 +99,10 @@ export class SinkLoop {
 
   async revoking(partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<void> {
     const states = partitions.map((p) => this.partitions.get(p.topic, p.partition)).filter((s): s is PartitionState => s !== undefined);
-    for (const s of states) s.revoking = true;
+    for (const s of states) {
+      s.revoking = true;
+      this.dropQueue(s);
+    }
     this.sleeper.wakeAll();
     await Promise.all(states.map((s) => s.inflight));
     // At shutdown stop() has committed everything already, and the closing consumer refuses commits.
@@ -89,9 +112,15 @@ export class SinkLoop {
     this.deps.logger.info({ partitions: partitions.map((p) => `${p.topic}/${p.partition}`) }, 'partitions revoked (applied offsets committed)');
   }
 
-  private async run(): Promise<void> {
+  private async fetchLoop(): Promise<void> {
     let backoffMs = this.options.errorBackoffMs;
     while (!this.stopRequested) {
+      // Enough queued for the appliers: wait until a batch finishes (or a slow round passes).
+      if (this.queued >= 2 * this.options.maxBatchMessages) {
+        await this.sleeper.sleep(this.options.pollWaitMs);
+        this.deps.observer.roundFinished();
+        continue;
+      }
       let messages: ConsumedMessage[];
       try {
         messages = await this.deps.consumer.fetch(this.options.maxBatchMessages, this.options.pollWaitMs);
@@ -103,40 +132,46 @@ export class SinkLoop {
         backoffMs = Math.min(backoffMs * 2, MAX_ERROR_BACKOFF_MS);
         continue;
       }
-      const batches = this.byPartition(messages);
-      await this.applyAll(batches);
-      this.deps.consumer.commit(this.partitions.takeUncommitted());
+      this.enqueue(messages);
       this.deps.observer.roundFinished();
     }
   }
 
-  private byPartition(messages: readonly ConsumedMessage[]): Array<{ state: PartitionState; messages: ConsumedMessage[] }> {
-    const batches = new Map<PartitionState, ConsumedMessage[]>();
+  private enqueue(messages: readonly ConsumedMessage[]): void {
     for (const m of messages) {
-      // A partition revoked (or stopped) after the fetch: its messages are left to the next owner.
+      // A partition revoked or stopped after the fetch: its messages are left to the next owner.
       const state = this.partitions.accepts(m.topic, m.partition);
       if (state === undefined) continue;
-      // Offsets below what is applied were fetched before a retry's seek; they are applied already.
       if (state.nextOffset !== undefined && m.offset < state.nextOffset) continue;
-      const list = batches.get(state) ?? [];
-      list.push(m);
-      batches.set(state, list);
+      state.queue.push(m);
+      this.queued += 1;
     }
-    return [...batches.entries()].map(([state, list]) => ({ state, messages: list }));
+    this.schedule();
   }
 
-  private async applyAll(batches: Array<{ state: PartitionState; messages: ConsumedMessage[] }>): Promise<void> {
-    const queue = [...batches];
-    const worker = async (): Promise<void> => {
-      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-        const { state, messages } = next;
-        const inflight = this.applyWithRetries(state, messages);
-        state.inflight = inflight;
-        await inflight;
+  /** Starts a batch for every partition that has messages, no batch in flight, and a free slot. */
+  private schedule(): void {
+    const all = this.partitions.all();
+    for (let i = 0; i < all.length && this.freeSlots > 0; i++) {
+      const index = (this.cursor + i) % all.length;
+      const state = all[index] as PartitionState;
+      if (state.inflight !== undefined || state.queue.length === 0 || state.revoking || state.stopped) continue;
+      this.cursor = index + 1;
+      const batch = state.queue.splice(0, this.options.maxBatchMessages);
+      this.queued -= batch.length;
+      this.freeSlots -= 1;
+      state.inflight = this.applyWithRetries(state, batch).finally(() => {
         state.inflight = undefined;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(this.options.concurrency, queue.length)) }, () => worker()));
+        this.freeSlots += 1;
+        this.sleeper.wakeAll();
+        if (!this.stopRequested) this.schedule();
+      });
+    }
+  }
+
+  private dropQueue(state: PartitionState): void {
+    this.queued -= state.queue.length;
+    state.queue = [];
   }
 
   /** Applies one partition batch until it commits, or until its partition is revoked or the sink stops. */
@@ -146,8 +181,7 @@ export class SinkLoop {
     let backoffMs = this.options.errorBackoffMs;
     for (;;) {
       try {
-        const result = await this.deps.apply(messages, topic);
-        this.record(state, result);
+        this.record(state, await this.deps.apply(messages, topic));
         return;
       } catch (err) {
         if (!isRetriable(err)) this.deps.logger.error({ err }, 'applying a batch failed unexpectedly; trying again');
@@ -175,6 +209,7 @@ export class SinkLoop {
     const stopped = result.stopped;
     if (stopped !== undefined) {
       state.stopped = true;
+      this.dropQueue(state);
       this.deps.consumer.pause([{ topic: state.topic, partition: state.partition }]);
       this.deps.observer.partitionStopped(state.topic, state.partition, stopped.code);
       this.deps.logger.error(

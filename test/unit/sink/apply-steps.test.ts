@@ -23,7 +23,7 @@ function op(message: number, id: JsonValue, extra: Partial<RecordOp> = {}): Reco
       ['synced_id', id],
       ['name', 'x'],
     ]),
-    attributes: newJsonObject(),
+    attributes: newJsonObject(), exactNumbers: true,
     cancelNow: false,
     incomingTime: null,
     parent: undefined,

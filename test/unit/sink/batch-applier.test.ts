@@ -14,7 +14,7 @@ let seq = 0;
 
 function op(message: number, id: number, extra: Partial<RecordOp> = {}): RecordOp {
   const t = extra.target ?? users;
-  return { seq: seq++, message, target: t, rowKey: rowKey(t.table, id), syncedId: id, kind: 'upsert', values: new Map<string, JsonValue>([['synced_id', id]]), attributes: newJsonObject(), cancelNow: false, incomingTime: null, parent: undefined, ...extra };
+  return { seq: seq++, message, target: t, rowKey: rowKey(t.table, id), syncedId: id, kind: 'upsert', values: new Map<string, JsonValue>([['synced_id', id]]), attributes: newJsonObject(), exactNumbers: true, cancelNow: false, incomingTime: null, parent: undefined, ...extra };
 }
 
 /** Statements that refuse what `refuse` says and record what ran. */

@@ -13,7 +13,7 @@ function msg(name: string, event: string, id: JsonValue, updatedAt?: string): Ms
   const record = newJsonObject();
   record['id'] = id;
   if (updatedAt !== undefined) record['updated_at'] = updatedAt;
-  return { name, events: [{ eventName: event, modelName: 'User', records: [record], data: [record] }] };
+  return { name, events: [{ eventName: event, modelName: 'User', records: [record], data: [record], exactNumbers: true }] };
 }
 
 const NOW = Date.UTC(2030, 0, 1) * 1000;

@@ -25,7 +25,7 @@ function result(messages: readonly ConsumedMessage[]): BatchResult {
 
 /** A consumer that serves queued rounds of messages, then nothing. */
 class FakeConsumer implements LoopConsumer {
-  readonly commits: TopicPartitionOffset[][] = [];
+  readonly commits: TopicPartitionOffset[] = [];
   readonly syncCommits: TopicPartitionOffset[][] = [];
   constructor(private readonly rounds: ConsumedMessage[][]) {}
   async fetch(): Promise<ConsumedMessage[]> {
@@ -33,44 +33,56 @@ class FakeConsumer implements LoopConsumer {
     return this.rounds.shift() ?? [];
   }
   commit(offsets: readonly TopicPartitionOffset[]): void {
-    if (offsets.length > 0) this.commits.push([...offsets]);
+    this.commits.push(...offsets);
   }
   commitSync(offsets: readonly TopicPartitionOffset[]): void {
     this.syncCommits.push([...offsets]);
   }
   pause(): void {}
+  /** The last offset committed (asynchronously) per partition. */
+  committed(): Record<number, number> {
+    return Object.fromEntries(this.commits.map((c) => [c.partition, c.offset]));
+  }
 }
 
 const logger = pino({ level: 'silent' });
-const options = { maxBatchMessages: 100, pollWaitMs: 1, concurrency: 2, errorBackoffMs: 1 };
+const options = { maxBatchMessages: 100, pollWaitMs: 1, concurrency: 2, errorBackoffMs: 1, commitIntervalMs: 2 };
+const users = new Map([['users', topic]]);
 
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((r) => setTimeout(r, 2));
 }
 
-test('each partition batch is applied; offsets are committed after it; stop commits synchronously', async () => {
+test('each partition applies its messages in order; offsets are committed after them; stop commits synchronously', async () => {
   const consumer = new FakeConsumer([[msg(0, 0), msg(1, 5), msg(0, 1)], [msg(1, 6)]]);
-  const applied: string[] = [];
-  const loop = new SinkLoop(
-    { consumer, topics: new Map([['users', topic]]), apply: async (m) => (applied.push(m.map((x) => `${x.partition}/${x.offset}`).join(',')), result(m)), observer: fanOutSink(), logger },
-    options,
-  );
+  const applied: Record<number, number[]> = { 0: [], 1: [] };
+  const loop = new SinkLoop({ consumer, topics: users, apply: async (m) => (m.forEach((x) => applied[x.partition]?.push(x.offset)), result(m)), observer: fanOutSink(), logger }, options);
   loop.assigned([{ topic: 'users', partition: 0 }, { topic: 'users', partition: 1 }]);
   loop.start();
-  await until(() => applied.length === 3);
+  await until(() => consumer.committed()[0] === 2 && consumer.committed()[1] === 7);
   await loop.stop();
-  assert.deepEqual(applied, ['0/0,0/1', '1/5', '1/6']);
-  assert.deepEqual(consumer.commits, [
-    [
-      { topic: 'users', partition: 0, offset: 2 },
-      { topic: 'users', partition: 1, offset: 6 },
-    ],
-    [{ topic: 'users', partition: 1, offset: 7 }],
-  ]);
+  assert.deepEqual(applied, { 0: [0, 1], 1: [5, 6] });
   assert.deepEqual(consumer.syncCommits.at(-1), [
     { topic: 'users', partition: 0, offset: 2 },
     { topic: 'users', partition: 1, offset: 7 },
   ]);
+});
+
+test('a slow partition does not hold the others up', async () => {
+  const consumer = new FakeConsumer([[msg(0, 0), msg(1, 0)], [msg(1, 1)], [msg(1, 2)]]);
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const loop = new SinkLoop(
+    { consumer, topics: users, apply: async (m) => (m[0]?.partition === 0 ? await gate : undefined, result(m)), observer: fanOutSink(), logger },
+    options,
+  );
+  loop.assigned([{ topic: 'users', partition: 0 }, { topic: 'users', partition: 1 }]);
+  loop.start();
+  await until(() => consumer.committed()[1] === 3);
+  assert.equal(consumer.committed()[0], undefined, 'partition 0 is still applying');
+  release();
+  await until(() => consumer.committed()[0] === 1);
+  await loop.stop();
 });
 
 test('a failing batch is applied again until it commits; messages of partitions not owned are left alone', async () => {
@@ -80,7 +92,7 @@ test('a failing batch is applied again until it commits; messages of partitions 
   const loop = new SinkLoop(
     {
       consumer,
-      topics: new Map([['users', topic]]),
+      topics: users,
       apply: async (m) => {
         attempts += 1;
         if (attempts < 3) throw new RelayError('POSTGRES_UNAVAILABLE', 'down', { retriable: true });
@@ -93,14 +105,14 @@ test('a failing batch is applied again until it commits; messages of partitions 
   );
   loop.assigned([{ topic: 'users', partition: 0 }]);
   loop.start();
-  await until(() => consumer.commits.length === 1);
+  await until(() => consumer.committed()[0] === 1);
   await loop.stop();
   assert.equal(attempts, 3);
   assert.deepEqual(retried, ['users: down', 'users: down']);
-  assert.deepEqual(consumer.commits, [[{ topic: 'users', partition: 0, offset: 1 }]]);
+  assert.equal(consumer.committed()[3], undefined);
 });
 
-test('a revoked partition waits for its batch in flight, commits it, and takes no more', async () => {
+test('a revoked partition waits for its batch in flight, commits it, and drops what it had queued', async () => {
   const consumer = new FakeConsumer([[msg(0, 0)], [msg(0, 1)]]);
   let release: () => void = () => undefined;
   const gate = new Promise<void>((r) => (release = r));
@@ -108,7 +120,7 @@ test('a revoked partition waits for its batch in flight, commits it, and takes n
   const loop = new SinkLoop(
     {
       consumer,
-      topics: new Map([['users', topic]]),
+      topics: users,
       apply: async (m) => {
         await gate;
         applied.push(...m.map((x) => x.offset));
@@ -121,7 +133,7 @@ test('a revoked partition waits for its batch in flight, commits it, and takes n
   );
   loop.assigned([{ topic: 'users', partition: 0 }]);
   loop.start();
-  await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 20));
   const revoked = loop.revoking([{ topic: 'users', partition: 0 }]);
   let done = false;
   void revoked.then(() => (done = true));
@@ -130,8 +142,7 @@ test('a revoked partition waits for its batch in flight, commits it, and takes n
   release();
   await revoked;
   assert.deepEqual(consumer.syncCommits, [[{ topic: 'users', partition: 0, offset: 1 }]]);
-  await new Promise((r) => setTimeout(r, 20));
   await loop.stop();
-  assert.deepEqual(applied, [0], 'the message fetched after the revocation is left to the next owner');
+  assert.deepEqual(applied, [0], 'the message queued behind the batch is left to the next owner');
   assert.equal(loop.partitions.size, 0);
 });
