@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSinkYaml } from '../../../src/config/sink-file';
+import { join } from 'node:path';
+import { loadSinkFile, parseSinkYaml } from '../../../src/config/sink-file';
+import { packageRoot } from '../../../src/package-root';
 import { RelayError } from '../../../src/errors';
 
 const VALID = `
@@ -118,4 +120,11 @@ test('empty topics or models, and broken YAML, are refused', () => {
   assert.ok(problems('client_id: a\ntopics: {users: {}}\n').some((l) => /models: must map at least one model/.test(l)));
   assert.ok(problems('client_id: a\ntopics: [users\n').some((l) => /^f?sink\.yaml:\d+:\d+: invalid YAML/.test(l)));
   assert.ok(problems('- just\n- a list\n').some((l) => /the sink file must be a map/.test(l)));
+});
+
+test('the example sink file of the repository (npm run demo) is valid', () => {
+  const config = loadSinkFile(join(packageRoot(), 'config', 'sink.yaml'));
+  assert.equal(config.groupId, 'consumer_app_dionysus_consumer_group_for_consumer_app');
+  assert.deepEqual(config.topics.map((t) => t.name), ['dionysus_demo_users']);
+  assert.equal(config.models.get('User')?.table, 'users');
 });
