@@ -109,7 +109,7 @@ export async function runSink(args: CliArgs, env: NodeJS.ProcessEnv): Promise<nu
     },
   );
   metrics.observeLag({
-    positions: () => loop.partitions.all().map((s) => ({ topic: s.topic, partition: s.partition, nextOffset: s.nextOffset })),
+    positions: () => loop.partitions.all().map((s) => ({ topic: s.topic, partition: s.partition, nextOffset: s.nextOffset ?? s.firstFetched })),
     highWatermark: (topic, partition) => consumer.highWatermark(topic, partition),
   });
   const http = new HttpServer(settings.http, registry, health, logger);

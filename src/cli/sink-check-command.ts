@@ -1,5 +1,5 @@
-import { KafkaPublisher } from '../kafka/publisher';
 import { producerConfig } from '../kafka/librdkafka-config';
+import { listTopics } from '../kafka/topic-listing';
 import { errorMessage } from '../errors';
 import { loadSinkConfiguration } from '../main-sink';
 import { readSinkCatalog } from '../postgres/sink-catalog';
@@ -27,23 +27,17 @@ export async function sinkCheckCommand(args: CliArgs, env: NodeJS.ProcessEnv, ou
   } finally {
     await pool.end();
   }
-  // A metadata request for a missing topic must not create it: auto-creation stays off here.
-  const publisher = new KafkaPublisher({ config: { ...producerConfig(settings.kafka), 'allow.auto.create.topics': false }, metadataRefreshMs: 0 });
   try {
-    await publisher.start();
+    const existing = await listTopics(producerConfig(settings.kafka));
     const deadLetterTopics = new Set(sink.topics.flatMap((t) => (t.deadLetterTopic === undefined ? [] : [t.deadLetterTopic])));
-    for (const [name, role] of [...sink.topics.map((t) => [t.name, 'topic'] as const), ...[...deadLetterTopics].map((n) => [n, 'dead-letter topic'] as const)]) {
-      try {
-        await publisher.refreshPartitions([name]);
-        out(`kafka: ${role} ${name} has ${publisher.partitionCount(name)} partition(s)`);
-      } catch (err) {
-        problems.push(`kafka: ${role} ${name}: ${errorMessage(err)}`);
-      }
+    const wanted = [...sink.topics.map((t) => ({ name: t.name, role: 'topic' })), ...[...deadLetterTopics].map((name) => ({ name, role: 'dead-letter topic' }))];
+    for (const { name, role } of wanted) {
+      const partitions = existing.get(name);
+      if (partitions === undefined) problems.push(`kafka: ${role} ${name} does not exist (create it, or let the brokers auto-create it)`);
+      else out(`kafka: ${role} ${name} has ${partitions} partition(s)`);
     }
   } catch (err) {
     problems.push(`kafka: ${errorMessage(err)} (KAFKA_BROKERS=${settings.kafka.brokers})`);
-  } finally {
-    await publisher.stop();
   }
   for (const p of problems) out(`PROBLEM ${p}`);
   out(problems.length === 0 ? 'check passed' : `check failed: ${problems.length} problem(s)`);

@@ -43,7 +43,7 @@ export class SinkMetrics implements SinkObserver {
     this.messagesApplied = new Counter({ name: name('messages_applied_total'), help: 'Messages whose transaction committed (their records applied, or skipped by the guard).', labelNames: ['topic'], registers });
     this.messagesSkipped = new Counter({
       name: name('messages_skipped_total'),
-      help: 'Messages or events with nothing to apply: duplicate (removed by the in-batch de-duplication), tombstone, unmapped (event of a model without a mapping, or ignored), other_event (not created/updated/destroyed, no inbox).',
+      help: 'Messages or events with nothing to apply: duplicate (removed by the in-batch de-duplication), tombstone, unmapped_or_other (an event of a model without a mapping or ignored, or an event other than created/updated/destroyed without an inbox).',
       labelNames: ['topic', 'reason'],
       registers,
     });

@@ -11,6 +11,8 @@ export interface PartitionState {
   readonly partition: number;
   /** Offset after the last message applied (committed or not); undefined before the first batch. */
   nextOffset: number | undefined;
+  /** Offset of the first message fetched since the assignment (where applying starts). */
+  firstFetched: number | undefined;
   /** Last offset handed to a commit. */
   committedOffset: number | undefined;
   /** Stopped at a poison message (on_poison: stop): not fetched from until reassigned. */
@@ -49,7 +51,7 @@ export class PartitionStates {
 
   assign(topic: string, partition: number): PartitionState {
     const key = partitionKey(topic, partition);
-    const state: PartitionState = { topic, partition, nextOffset: undefined, committedOffset: undefined, stopped: false, revoking: false, inflight: undefined, queue: [] };
+    const state: PartitionState = { topic, partition, nextOffset: undefined, firstFetched: undefined, committedOffset: undefined, stopped: false, revoking: false, inflight: undefined, queue: [] };
     this.states.set(key, state);
     return state;
   }

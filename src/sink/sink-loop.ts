@@ -143,6 +143,7 @@ export class SinkLoop {
       const state = this.partitions.accepts(m.topic, m.partition);
       if (state === undefined) continue;
       if (state.nextOffset !== undefined && m.offset < state.nextOffset) continue;
+      state.firstFetched ??= m.offset;
       state.queue.push(m);
       this.queued += 1;
     }

@@ -146,35 +146,30 @@ class FaultRun {
   }
 
   private relayEnv(index: number): Record<string, string> {
-    const fixture = this.fixture as Fixture;
-    const url = new URL(fixture.db.url);
-    // Each relay's connections carry its name: pg_stat_activity shows which one holds a claim, and the
-    // serializer's current_setting('application_name') stamps every message with its sender.
-    url.searchParams.set('application_name', `${fixture.db.schema}-relay-${index}`);
     return {
-      DATABASE_URL: url.toString(),
-      DATABASE_SCHEMA: fixture.db.schema,
-      DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: String(this.options.idleInTransactionTimeoutMs),
+      ...this.childEnv('relay', index),
       KAFKA_DELIVERY_TIMEOUT_MS: String(this.options.deliveryTimeoutMs),
-      KAFKA_CLIENT_ID: `${fixture.db.schema}-relay-${index}`,
       RELAY_BATCH_SIZE: String(this.options.batchSize),
       RELAY_POLL_INTERVAL_MS: '50',
-      LOG_LEVEL: 'info',
     };
   }
 
-  /** A sink's env: like a relay's, its connections named so that a kill can wait for its batch in flight. */
   private sinkEnv(index: number): Record<string, string> {
+    return { ...this.childEnv('sink', index), SINK_POLL_WAIT_MS: '50', SINK_ERROR_BACKOFF_MS: '200' };
+  }
+
+  /** What a relay's and a sink's env share. */
+  private childEnv(role: 'relay' | 'sink', index: number): Record<string, string> {
     const fixture = this.fixture as Fixture;
     const url = new URL(fixture.db.url);
-    url.searchParams.set('application_name', `${fixture.db.schema}-sink-${index}`);
+    // Each process's connections carry its name: pg_stat_activity shows which one holds a claim (or
+    // a batch in flight), and the relays' serializer stamps every message with its sender.
+    url.searchParams.set('application_name', `${fixture.db.schema}-${role}-${index}`);
     return {
       DATABASE_URL: url.toString(),
       DATABASE_SCHEMA: fixture.db.schema,
       DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: String(this.options.idleInTransactionTimeoutMs),
-      KAFKA_CLIENT_ID: `${fixture.db.schema}-sink-${index}`,
-      SINK_POLL_WAIT_MS: '50',
-      SINK_ERROR_BACKOFF_MS: '200',
+      KAFKA_CLIENT_ID: `${fixture.db.schema}-${role}-${index}`,
       LOG_LEVEL: 'info',
     };
   }

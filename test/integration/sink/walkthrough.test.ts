@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database';
+import { createTestDatabase, insertOutboxRow, type TestDatabase } from '../../helpers/database';
+import { runRelayUntilIdle } from '../../helpers/fixtures';
 import { createTopic, deleteTopics, uniqueNamespace } from '../../helpers/kafka';
-import { runUntilIdle, writeTopicsFile, type RelayProcess } from '../../helpers/relay-process';
+import { usersTopicsFile, type RelayProcess } from '../../helpers/relay-process';
 import { sinkEnv, startSink, terminate, writeSinkFile } from '../../helpers/sink';
 import { waitFor } from '../observability/support';
 
@@ -51,26 +52,12 @@ async function publish(statement: string, event: string): Promise<void> {
   try {
     await client.query('BEGIN');
     await client.query(statement);
-    await client.query(
-      `INSERT INTO dionysus_outboxes (resource_class, resource_id, event_name, topic, created_at, updated_at)
-       VALUES ('User', '1', $1, $2, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')`,
-      [event, topic],
-    );
+    await insertOutboxRow({ query: async (text, values) => (await client.query(text, values)).rows }, { resourceClass: 'User', resourceId: 1, event, topic });
     await client.query('COMMIT');
   } finally {
     client.release();
   }
-  const topicsFile = writeTopicsFile(`
-namespace: ${namespace}
-topics:
-  users:
-    partition_key: id
-    models:
-      User:
-        sql: SELECT id, name, created_at, updated_at FROM users WHERE id = ANY($1::bigint[])
-`);
-  const run = await runUntilIdle(topicsFile, producer.relayEnv());
-  assert.equal(run.code, 0, run.output);
+  await runRelayUntilIdle(producer, usersTopicsFile(namespace, 'SELECT id, name, created_at, updated_at FROM users WHERE id = ANY($1::bigint[])'));
 }
 
 async function consumerUsers(): Promise<ConsumerUser[]> {
