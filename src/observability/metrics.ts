@@ -178,20 +178,7 @@ export class RelayMetrics implements RelayObserver {
         if (publisher !== undefined) this.set(publisher.inflight);
       },
     });
-    const poolSource = (): PoolCounts | undefined => this.pool;
-    new Gauge({
-      name: name('pg_pool_connections'),
-      help: 'PostgreSQL pool connections: total (open), idle, waiting (callers queued for a connection).',
-      labelNames: ['state'],
-      registers,
-      collect() {
-        const pool = poolSource();
-        if (pool === undefined) return;
-        this.set({ state: 'total' }, pool.totalCount);
-        this.set({ state: 'idle' }, pool.idleCount);
-        this.set({ state: 'waiting' }, pool.waitingCount);
-      },
-    });
+    poolGauge(registry, name('pg_pool_connections'), () => this.pool);
     this.deadTuples = new Gauge({ name: name('outbox_dead_tuples'), help: 'n_dead_tup of the outbox table (pg_stat_user_tables).', registers });
     this.vacuumAge = new Gauge({
       name: name('outbox_last_autovacuum_age_seconds'),
@@ -313,6 +300,23 @@ export class RelayMetrics implements RelayObserver {
     this.tableBytes.set(health.tableBytes);
     this.indexBytes.set(health.indexBytes);
   }
+}
+
+/** `<name>{state="total|idle|waiting"}` of a pool read on every scrape (the relay's and the sink's). */
+export function poolGauge(registry: Registry, name: string, source: () => PoolCounts | undefined): void {
+  new Gauge({
+    name,
+    help: 'PostgreSQL pool connections: total (open), idle, waiting (callers queued for a connection).',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const pool = source();
+      if (pool === undefined) return;
+      this.set({ state: 'total' }, pool.totalCount);
+      this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  });
 }
 
 /** Versions for dionysus_relay_build_info. */

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { BatchReport, SinkObserver } from '../sink/sink-observer';
-import { METRIC_PREFIX, PHASE_DURATION_BUCKETS_SECONDS, PUBLISH_LATENCY_BUCKETS_SECONDS, type BuildInfo, type PoolCounts } from './metrics';
+import { METRIC_PREFIX, PHASE_DURATION_BUCKETS_SECONDS, PUBLISH_LATENCY_BUCKETS_SECONDS, poolGauge, type BuildInfo, type PoolCounts } from './metrics';
 
 /**
  * Every metric of `dionysus-relay sink`, on a registry the caller passes in, under
@@ -85,20 +85,7 @@ export class SinkMetrics implements SinkObserver {
         this.set(lag()?.positions().length ?? 0);
       },
     });
-    const pool = (): PoolCounts | undefined => this.pool;
-    new Gauge({
-      name: name('pg_pool_connections'),
-      help: 'PostgreSQL pool connections of the sink: total, idle, waiting.',
-      labelNames: ['state'],
-      registers,
-      collect() {
-        const p = pool();
-        if (p === undefined) return;
-        this.set({ state: 'total' }, p.totalCount);
-        this.set({ state: 'idle' }, p.idleCount);
-        this.set({ state: 'waiting' }, p.waitingCount);
-      },
-    });
+    poolGauge(registry, name('pg_pool_connections'), () => this.pool);
     new Gauge({ name: name('build_info'), help: 'Always 1; labels say which version, Node.js and librdkafka run.', labelNames: ['version', 'node', 'librdkafka'], registers }).set({ ...options.buildInfo }, 1);
     for (const topic of options.topics) {
       this.messagesApplied.inc({ topic }, 0);
