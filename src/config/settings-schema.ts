@@ -149,9 +149,9 @@ export const settingsSchema = {
       env: 'SINK_FILE',
     },
     maxBatchMessages: {
-      doc: 'Messages the sink takes per round, over all its partitions; each partition\'s share is applied in one transaction.',
+      doc: 'Messages the sink takes per fetch, and the most one partition batch (one transaction) holds; up to twice this waits in memory for the partitions\' batches.',
       format: 'nat',
-      default: 5000,
+      default: 2000,
       env: 'SINK_MAX_BATCH_MESSAGES',
     },
     concurrency: {
