@@ -68,10 +68,6 @@ async function waitApplied(ctx: BenchContext, count: number, timeoutMs: number):
   return true;
 }
 
-function serverPort(): number {
-  return Number(new URL(BENCH_DATABASE_URL).port || 5432);
-}
-
 export interface SinkDrainResult {
   readonly messages: number;
   readonly partitions: number;
@@ -108,7 +104,7 @@ export async function runSinkDrain(ctx: BenchContext, messages: number): Promise
     workDir: ctx.workDir,
     timeoutMs: SINK_TIMEOUT_MS,
   });
-  const backends = new BackendCpuTracker(ctx.pool, () => sink.pid, false, serverPort());
+  const backends = new BackendCpuTracker(ctx.pool, () => sink.pid);
   backends.start();
   const done = await waitApplied(ctx, messages, SINK_TIMEOUT_MS - 60_000);
   const wallSeconds = (Date.now() - spawnedAt) / 1000;
