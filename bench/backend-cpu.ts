@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import type { Pool } from 'pg';
+import { BENCH_DATABASE_URL } from './fixture';
 import { processCpuSeconds } from './proc';
 
 /**
@@ -20,7 +21,8 @@ export class BackendCpuTracker {
     private readonly clientPid: () => number | undefined,
     /** Count only CPU used after a backend was first seen (a window of a long-running client). */
     private readonly fromFirstSight = false,
-    private readonly serverPort = 5432,
+    // The server's port: the backends' sockets are matched on it (a second PostgreSQL has another).
+    private readonly serverPort = Number(new URL(BENCH_DATABASE_URL).port || 5432),
     private readonly intervalMs = 250,
   ) {}
 

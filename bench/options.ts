@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
  *   --profile          also run one drain under `node --cpu-prof` and summarise the profile
  *   --sweep            also run the drain with a grid of relay settings (batch, in-flight, linger)
  *   --live-notify      also run the live scenario with the optional NOTIFY trigger installed
- *   --only LIST        comma-separated scenarios: drain,live,scaleout,strict,ceiling-pg,ceiling-kafka
+ *   --only LIST        comma-separated scenarios: drain,live,scaleout,strict,ceiling-pg,ceiling-kafka,sink-drain,sink-live
  *   --set KEY=VALUE    env for every relay child (RELAY_BATCH_SIZE=1000, KAFKA_LIBRDKAFKA=...)
  *   --schema NAME      schema of the fixture (default bench, bench_quick with --quick)
  *   --results-dir DIR  where the JSON result goes (default bench/results)
@@ -16,9 +16,9 @@ import { parseArgs } from 'node:util';
  *   --relay-cli FILE   run this compiled CLI instead of build/src/cli/bin.js (A/B a candidate build)
  *   --rows N           pending rows of the drain, scale-out, strict and ceiling scenarios (default 200k, 20k quick)
  */
-export type ScenarioName = 'drain' | 'live' | 'scaleout' | 'strict' | 'ceiling-pg' | 'ceiling-kafka';
+export type ScenarioName = 'drain' | 'live' | 'scaleout' | 'strict' | 'ceiling-pg' | 'ceiling-kafka' | 'sink-drain' | 'sink-live';
 
-export const ALL_SCENARIOS: readonly ScenarioName[] = ['ceiling-pg', 'ceiling-kafka', 'drain', 'scaleout', 'strict', 'live'];
+export const ALL_SCENARIOS: readonly ScenarioName[] = ['ceiling-pg', 'ceiling-kafka', 'drain', 'scaleout', 'strict', 'live', 'sink-drain', 'sink-live'];
 
 export interface Sizes {
   /** Published rows kept in the table between runs. */
@@ -83,9 +83,11 @@ See docs/benchmarks.md for what each scenario measures.
 
 Options:
   --quick             CI-sized run: small history, 20k-row drain, 10 s of live load at 1k rows/s
-  --only LIST         comma-separated scenarios: drain,live,scaleout,strict,ceiling-pg,ceiling-kafka
-                      (default: all; strict = two drains of an ordering: strict topic, without
-                      and with the optional index of sql/optional/strict_retry_index.sql)
+  --only LIST         comma-separated scenarios: drain,live,scaleout,strict,ceiling-pg,ceiling-kafka,
+                      sink-drain,sink-live (default: all; strict = two drains of an ordering: strict
+                      topic, without and with the optional index of sql/optional/strict_retry_index.sql;
+                      sink-drain = the sink applying a topic the relay filled, sink-live = commit to
+                      the consumer's table under the live load, at the live rates)
   --live-rates LIST   offered rates of the live scenario, rows/s (default 1000,5000; 1000 with --quick)
   --rows N            pending rows of the drain, scale-out, strict and ceiling scenarios
                       (default 200000; 20000 with --quick)

@@ -4,6 +4,7 @@ import type { ProfileSummary } from './profile-summary';
 import type { KafkaCeilingResult, PostgresCeilingResult } from './scenarios/ceilings';
 import type { DrainResult } from './scenarios/drain';
 import type { LiveResult } from './scenarios/live';
+import type { SinkDrainResult, SinkLiveResult } from './scenarios/sink';
 import type { StrictDrainResult } from './scenarios/strict';
 import { round } from './stats';
 
@@ -24,6 +25,10 @@ export interface BenchResult {
     /** ordering: strict, without and with sql/optional/strict_retry_index.sql. */
     readonly strict?: StrictDrainResult;
     readonly live: readonly LiveResult[];
+    /** The sink applying a topic the relay filled (messages/s). */
+    readonly sinkDrain?: SinkDrainResult;
+    /** Outbox commit → consumer table under the live load. */
+    readonly sinkLive: readonly SinkLiveResult[];
     readonly ceilingPostgres?: PostgresCeilingResult;
     readonly ceilingKafka?: KafkaCeilingResult;
     readonly profiledDrain?: DrainResult;
@@ -74,6 +79,18 @@ export function judgeTargets(s: BenchResult['scenarios'], ratios: BenchResult['r
     ...s.live.map((l) => round(l.relay.peakRssMiB, 1)),
   );
   add('relay peak RSS', '<= 200 MB', rss === 0 ? undefined : round(rss * 1.048576, 1), (v) => v <= 200, ' MB');
+  if (s.sinkDrain) {
+    const relayRate = s.drain?.rowsPerSecondSpan;
+    targets.push({
+      name: 'sink applies at least as fast as the relay publishes',
+      target: '>= relay drain (span)',
+      actual: `${s.sinkDrain.messagesPerSecondSpan} vs ${relayRate ?? 'not measured'} msg/s`,
+      met: relayRate === undefined ? null : s.sinkDrain.messagesPerSecondSpan >= relayRate,
+    });
+  }
+  for (const l of s.sinkLive) {
+    targets.push({ name: `sink live ${l.offeredRate}/s keeps up`, target: 'yes', actual: `${l.keptUp ? 'yes' : 'no'}, commit→table p99 ${l.commitToTableMs.p99} ms`, met: l.keptUp });
+  }
   if (s.drain && s.scaleOut) {
     const dup = s.scaleOut.verification?.extraMessages;
     targets.push({
@@ -121,6 +138,17 @@ export function formatSummary(r: BenchResult): string {
     rows.push(['', 'generator achieved, kept up', `${l.generator.achievedRate} rows/s, ${l.keptUp ? 'yes' : 'NO'} (pending max ${l.pending.max}, slope ${l.pending.slopeRowsPerSecond}/s)`]);
     rows.push(['', 'relay CPU / 1000 rows, its PG backends, RSS', `${l.relayCpuSecondsPer1000Rows} s, ${l.relayPostgresCpuSecondsPer1000Rows} s, ${round(l.relay.peakRssMiB, 1)} MiB`]);
     rows.push(['', 'generator rows/tx, commit p50/p99', `${l.generator.rowsPerTransaction}, ${l.generator.commitMsP50} / ${l.generator.commitMsP99} ms`]);
+  }
+  if (s.sinkDrain) {
+    const d = s.sinkDrain;
+    rows.push(['sink drain', `${d.messages} messages, ${d.partitions} partitions, spawn→applied`, `${d.messagesPerSecondWall} msg/s (${d.wallSeconds} s)`]);
+    rows.push(['', 'applied_at span', `${d.messagesPerSecondSpan} msg/s (${d.appliedSpanSeconds} s)`]);
+    rows.push(['', 'CPU s / 1000 messages: sink, its PG backends; RSS', `${d.sinkCpuSecondsPer1000Messages}, ${d.sinkPostgresCpuSecondsPer1000Messages}; ${round(d.sink.peakRssMiB, 1)} MiB`]);
+  }
+  for (const l of s.sinkLive) {
+    rows.push([`sink live ${l.offeredRate}/s × ${l.seconds} s`, 'commit→consumer table p50/p95/p99/max', `${l.commitToTableMs.p50} / ${l.commitToTableMs.p95} / ${l.commitToTableMs.p99} / ${l.commitToTableMs.max} ms`]);
+    rows.push(['', 'rows applied, missing, kept up', `${l.rowsApplied}, ${l.rowsMissing}, ${l.keptUp ? 'yes' : 'NO'} (catch-up ${l.catchUpSeconds} s)`]);
+    rows.push(['', 'sink CPU s / 1000 rows', `${l.sinkCpuSecondsPer1000Rows}`]);
   }
   if (s.ceilingPostgres) {
     const c = s.ceilingPostgres;

@@ -14,6 +14,7 @@ import { computeRatios, formatSummary, judgeTargets, type BenchResult } from './
 import { runKafkaCeiling, runPostgresCeiling } from './scenarios/ceilings';
 import { runDrain } from './scenarios/drain';
 import { runLive } from './scenarios/live';
+import { runSinkDrain, runSinkLive } from './scenarios/sink';
 import { runStrictDrains } from './scenarios/strict';
 import { runSweep } from './scenarios/sweep';
 
@@ -119,6 +120,9 @@ async function runScenarios(
       for (const rate of sizes.liveRates) live.push(await runLive(ctx, { rate, seconds: sizes.liveSeconds, notifyTrigger }));
     }
   }
+  const sinkDrain = want('sink-drain') ? await runSinkDrain(ctx, sizes.drainRows) : undefined;
+  const sinkLive = [];
+  if (want('sink-live')) for (const rate of sizes.liveRates) sinkLive.push(await runSinkLive(ctx, rate, sizes.liveSeconds));
   let profiledDrain;
   let profileFile: string | undefined;
   if (options.profile) {
@@ -135,6 +139,8 @@ async function runScenarios(
       ...(scaleOut ? { scaleOut } : {}),
       ...(strict ? { strict } : {}),
       live,
+      ...(sinkDrain ? { sinkDrain } : {}),
+      sinkLive,
       ...(ceilingPostgres ? { ceilingPostgres } : {}),
       ...(ceilingKafka ? { ceilingKafka } : {}),
       ...(profiledDrain ? { profiledDrain } : {}),

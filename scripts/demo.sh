@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# npm run demo: from a fresh machine to messages in Kafka. Installs what is missing, starts
-# PostgreSQL and Kafka, applies the schema, loads the example users, runs the relay on
-# config/topics.yaml and shows the messages as they arrive.
+# npm run demo: from a fresh machine to messages in Kafka, and back into a consumer's table.
+# Installs what is missing, starts PostgreSQL and Kafka, applies the schema, loads the example
+# users, runs the relay on config/topics.yaml and shows the messages as they arrive, while the
+# sink (config/sink.yaml) fills the consuming application's users table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,10 @@ export TOPICS_FILE="${TOPICS_FILE:-config/topics.yaml}"
 export PGPASSWORD="${PGPASSWORD:-dionysus}"
 # Runs SQL from stdin in the demo schema.
 psql_demo() { { echo "SET search_path = $DATABASE_SCHEMA;"; cat; } | psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL"; }
+# The consuming application's schema (the sink writes there).
+CONSUMER_SCHEMA="${CONSUMER_SCHEMA:-dionysus_demo_consumer}"
+psql_consumer() { { echo "SET search_path = $CONSUMER_SCHEMA;"; cat; } | psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL"; }
+show_consumer() { echo "SELECT id, name, synced_id, synced_created_at, synced_updated_at, synced_data FROM users ORDER BY id;" | psql_consumer; }
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -36,12 +41,22 @@ SET search_path = $DATABASE_SCHEMA;
 SQL
 echo "SELECT id, resource_class, resource_id, event_name, topic, published_at FROM dionysus_outboxes ORDER BY id DESC LIMIT 5;" | psql_demo
 
-step "running the relay (dionysus-relay run) and reading dionysus_demo_users from Kafka"
+step "the consuming application: schema $CONSUMER_SCHEMA, its users table (config/demo/consumer.sql)"
+echo "CREATE SCHEMA IF NOT EXISTS $CONSUMER_SCHEMA;" | psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL"
+psql_consumer < config/demo/consumer.sql
+
+step "running the relay (dionysus-relay run), reading dionysus_demo_users from Kafka, and the sink (dionysus-relay sink) filling $CONSUMER_SCHEMA.users"
 node scripts/demo-consume.js dionysus_demo_users 14 &
 consumer=$!
 LOG_FORMAT=pretty node dist/cli/bin.js run &
 relay=$!
-sleep 5
+# The sink once the topic exists (the demo consumer creates it), so it is assigned at once.
+sleep 2
+DATABASE_SCHEMA="$CONSUMER_SCHEMA" HTTP_PORT="${SINK_HTTP_PORT:-9395}" LOG_FORMAT=pretty node dist/cli/bin.js sink --sink config/sink.yaml &
+sink=$!
+sleep 4
+step "the consumer's users table, filled by the sink"
+show_consumer
 step "a live change: Dionysus is renamed in the same transaction as its outbox row"
 psql_demo <<SQL
 BEGIN;
@@ -53,9 +68,13 @@ COMMIT;
 SQL
 wait "$consumer" || true
 
-step "stopping the relay (SIGTERM drains gracefully)"
-kill -TERM "$relay"
+step "the rename arrived in the consumer's table (synced_updated_at moved, synced_data follows)"
+show_consumer
+
+step "stopping the relay and the sink (SIGTERM drains gracefully, the sink commits what it applied)"
+kill -TERM "$relay" "$sink"
 wait "$relay" || true
+wait "$sink" || true
 echo "SELECT count(*) FILTER (WHERE published_at IS NOT NULL) AS published, count(*) FILTER (WHERE published_at IS NULL) AS pending FROM dionysus_outboxes;" | psql_demo
 echo
 echo "Done. Run it again to add more users; 'bash scripts/services.sh stop' stops PostgreSQL and Kafka."

@@ -23,6 +23,14 @@ export const ERROR_CODES = [
   'KAFKA_TOPIC_UNAVAILABLE',
   // a row left pending, not failed: another relay, frozen, may still send its resource
   'RESOURCE_HELD',
+  // the sink (consuming half): configuration, and per-message failures (Kafka headers of dead letters)
+  'SINK_FILE_INVALID',
+  'SINK_MESSAGE_INVALID',
+  'SINK_MODEL_UNMAPPED',
+  'SINK_APPLY_FAILED',
+  // the sink: a concurrent writer changed a row during the batch's statement (retried)
+  'SINK_APPLY_CONFLICT',
+  'SINK_DEAD_LETTER_FAILED',
   // infrastructure
   'POSTGRES_UNAVAILABLE',
   'POSTGRES_QUERY_FAILED',

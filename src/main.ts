@@ -234,3 +234,6 @@ async function startDependencies(
   }
   logger.info({ database: redactUrl(settings.database.url), brokers: settings.kafka.brokers }, 'connected to PostgreSQL and Kafka');
 }
+
+/** The sink's composition root lives beside this one (src/main-sink.ts). */
+export { runSink } from './main-sink';

@@ -3,7 +3,7 @@ import { describeSettings } from '../config/settings';
 import { checkGivenFlags } from './flag-checks';
 import { UsageError } from './usage-error';
 
-export type Command = 'run' | 'migrate' | 'check' | 'tombstone' | 'cleanup' | 'genesis' | 'help' | 'version';
+export type Command = 'run' | 'sink' | 'migrate' | 'check' | 'tombstone' | 'cleanup' | 'genesis' | 'help' | 'version';
 export type WorkCommand = Exclude<Command, 'help' | 'version'>;
 
 export interface CliArgs {
@@ -12,6 +12,8 @@ export interface CliArgs {
   helpFor?: Command | undefined;
   configFile?: string | undefined;
   topicsFile?: string | undefined;
+  /** sink, check: the sink YAML (`--sink`). */
+  sinkFile?: string | undefined;
   logLevel?: string | undefined;
   exitWhenIdle: boolean;
   optionalMigrations: string[];
@@ -47,8 +49,9 @@ const COMMON_OPTIONS = {
 
 const OPTIONS = {
   run: { ...COMMON_OPTIONS, topics: { type: 'string' }, 'exit-when-idle': { type: 'boolean' } },
+  sink: { ...COMMON_OPTIONS, sink: { type: 'string' } },
   migrate: { ...COMMON_OPTIONS, with: { type: 'string', multiple: true } },
-  check: { ...COMMON_OPTIONS, topics: { type: 'string' } },
+  check: { ...COMMON_OPTIONS, topics: { type: 'string' }, sink: { type: 'string' } },
   tombstone: {
     ...COMMON_OPTIONS,
     topics: { type: 'string' },
@@ -88,7 +91,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
   }
   if (first === '--version' || first === 'version') return { command: 'version', exitWhenIdle: false, optionalMigrations: [] };
   if (!isCommand(first) || first === 'help' || first === 'version') {
-    throw new UsageError(`unknown command "${first}" (commands: run, migrate, check, tombstone, cleanup, genesis; see --help)`);
+    throw new UsageError(`unknown command "${first}" (commands: run, sink, migrate, check, tombstone, cleanup, genesis; see --help)`);
   }
   let values: Record<string, unknown>;
   let tokens: ReturnType<typeof parseArgs>['tokens'];
@@ -117,11 +120,12 @@ export function parseCli(argv: readonly string[]): CliArgs {
 
 /** The CliArgs fields that hold a flag's text as given, and their flags. */
 const TEXT_FLAGS = {
-  configFile: 'config', topicsFile: 'topics', logLevel: 'log-level', topic: 'topic', model: 'model', id: 'id', partitionKey: 'partition-key',
-  olderThan: 'older-than', batchSize: 'batch-size', pause: 'pause', from: 'from', to: 'to', rate: 'rate', over: 'over', resume: 'resume',
+  configFile: 'config', topicsFile: 'topics', sinkFile: 'sink', logLevel: 'log-level', topic: 'topic', model: 'model', id: 'id',
+  partitionKey: 'partition-key', olderThan: 'older-than', batchSize: 'batch-size', pause: 'pause', from: 'from', to: 'to', rate: 'rate',
+  over: 'over', resume: 'resume',
 } as const;
 
-const COMMANDS: readonly Command[] = ['run', 'migrate', 'check', 'tombstone', 'cleanup', 'genesis', 'help', 'version'];
+const COMMANDS: readonly Command[] = ['run', 'sink', 'migrate', 'check', 'tombstone', 'cleanup', 'genesis', 'help', 'version'];
 
 function isCommand(value: string | undefined): value is Command {
   return COMMANDS.includes(value as Command);
@@ -153,12 +157,27 @@ outbox table.
                                            backlog without it)
 ${COMMON_HELP}`,
   check: `dionysus-relay check [options]
+dionysus-relay check --sink FILE [options]
 
 Validates settings and the topics YAML, then checks them against the live systems: every
 serializer runs and returns an id column, and every topic is reachable in Kafka. Exits non-zero
 with one line per problem.
+With --sink, checks the sink YAML instead: every mapped table and column exists, the remote id
+column has a unique index, the inbox table has its shape, and the topics exist in Kafka.
 
   --topics FILE      topics YAML (env TOPICS_FILE, default config/topics.yaml)
+  --sink FILE        check this sink YAML (see "sink --help")
+${COMMON_HELP}`,
+  sink: `dionysus-relay sink [options]
+
+The consuming half of dionysus-rb: reads the topics of the sink YAML as a Kafka consumer group
+and keeps synchronized copies of their records in PostgreSQL tables (synced_id, synced_data,
+synced_created_at, synced_updated_at, synced_canceled_at), as the gem's consumer does. Each
+partition's batch is applied in one transaction; offsets are committed after it commits.
+Poison messages go to a dead-letter topic (or stop their partition). SIGTERM/SIGINT finish the
+batches in flight and commit their offsets.
+
+  --sink FILE        sink YAML (env SINK_FILE, default config/sink.yaml)
 ${COMMON_HELP}`,
   tombstone: `dionysus-relay tombstone --topic TOPIC --model MODEL --id ID [options]
 
@@ -218,6 +237,7 @@ Usage: dionysus-relay <command> [options]
 
 Commands:
   run       publish pending rows until stopped (or until idle with --exit-when-idle)
+  sink      consume dionysus topics into synced_* tables (the gem's consumer)
   migrate   create the outbox table and the relay's bookkeeping table if missing
   check     validate the configuration against PostgreSQL and Kafka
   tombstone send a tombstone (null value) for one resource

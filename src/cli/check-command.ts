@@ -9,12 +9,14 @@ import { DependencyResolver } from '../postgres/dependency-resolver';
 import { ObserverResolver } from '../postgres/observer-resolver';
 import { SerializerLoader } from '../postgres/serializer-loader';
 import type { CliArgs } from './args';
+import { sinkCheckCommand } from './sink-check-command';
 
 /**
  * `dionysus-relay check`: the start-up validation of `run` without publishing anything, plus the
  * partition count of every topic. One line per problem; exit 1 when there is any.
  */
 export async function checkCommand(args: CliArgs, env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
+  if (args.sinkFile !== undefined) return sinkCheckCommand(args, env, out);
   const { settings, topics } = loadConfiguration(args, env);
   out(`${topics.file}: ${topics.topics.length} topic(s) parsed`);
   const problems: string[] = [];

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RelayError, errorMessage } from '../errors';
-import { runRelay } from '../main';
+import { runRelay, runSink } from '../main';
 import { packageRoot } from '../package-root';
 import { UsageError, helpText, parseCli } from './args';
 import { checkCommand } from './check-command';
@@ -34,6 +34,8 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): P
         return await genesisCommand(args, env, out);
       case 'run':
         return await runRelay(args, env);
+      case 'sink':
+        return await runSink(args, env);
     }
   } catch (err) {
     return reportStartupError(err);
@@ -47,7 +49,7 @@ function reportStartupError(err: unknown): number {
     return 2;
   }
   if (err instanceof RelayError) {
-    const configError = err.code === 'CONFIG_INVALID' || err.code === 'TOPICS_FILE_INVALID';
+    const configError = err.code === 'CONFIG_INVALID' || err.code === 'TOPICS_FILE_INVALID' || err.code === 'SINK_FILE_INVALID';
     process.stderr.write(`dionysus-relay: ${configError ? 'invalid configuration' : 'cannot start'} [${err.code}]\n`);
     for (const line of err.message.split('\n')) process.stderr.write(`  ${line}\n`);
     return configError ? 2 : 1;

@@ -29,14 +29,14 @@ const optionalText = (): ValueRule => ({ kind: 'text', allowEmpty: true });
 export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
   database: {
     url: {
-      doc: 'PostgreSQL URL of the application database that holds dionysus_outboxes. Scheme postgres:// or postgresql://; secret.',
+      doc: 'URL of the database holding the outbox. Scheme postgres:// or postgresql://; secret.',
       rule: text(),
       default: 'postgres://127.0.0.1:5432/dionysus_relay',
       env: 'DATABASE_URL',
       sensitive: true,
     },
     urlFile: {
-      doc: 'File holding the database URL, for mounted secrets. Instead of DATABASE_URL, not with it.',
+      doc: 'File holding the database URL (mounted secrets). Instead of DATABASE_URL, not with it.',
       rule: optionalText(),
       default: '',
       env: 'DATABASE_URL_FILE',
@@ -54,25 +54,25 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       env: 'OUTBOX_TABLE',
     },
     poolSize: {
-      doc: 'Maximum PostgreSQL connections of the relay. One per batch in flight, plus 2 for serializer loads and bookkeeping, plus 1 for crash tracking when RELAY_POISON_MAX_CRASHES > 0; a smaller pool is refused.',
+      doc: 'PostgreSQL connections of the relay. One per batch in flight, plus 2 for serializer loads and bookkeeping, plus 1 for crash tracking when RELAY_POISON_MAX_CRASHES > 0; a smaller pool is refused.',
       rule: int(1, 1000),
       default: 10,
       env: 'DATABASE_POOL_SIZE',
     },
     statementTimeoutMs: {
-      doc: 'statement_timeout of relay connections in ms; 0 = no limit. A serializer slower than this fails its rows with SERIALIZER_TIMEOUT.',
+      doc: 'statement_timeout in ms; 0 = none. A serializer slower than this fails its rows with SERIALIZER_TIMEOUT.',
       rule: int(0, PG_INT_MAX),
       default: 30000,
       env: 'DATABASE_STATEMENT_TIMEOUT_MS',
     },
     idleInTransactionTimeoutMs: {
-      doc: 'idle_in_transaction_session_timeout in ms: 0 (off) or at least 1000. A relay frozen while holding claimed rows loses its claim (and row locks) after this; the frozen-relay guard keeps other relays off its resources.',
+      doc: 'idle_in_transaction_session_timeout, in ms. Zero (off) or at least 1000. A relay frozen while holding claimed rows loses its claim (and row locks) after this; the frozen-relay guard keeps other relays off its resources.',
       rule: int(0, PG_INT_MAX),
       default: 60000,
       env: 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
     },
     sslCaFile: {
-      doc: 'PEM file with the CA of the server certificate. Enables TLS verification.',
+      doc: 'CA (PEM) of the server certificate. Enables TLS verification.',
       rule: optionalText(),
       default: '',
       env: 'DATABASE_SSL_CA_FILE',
@@ -80,7 +80,7 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
   },
   kafka: {
     brokers: {
-      doc: 'Kafka bootstrap servers, comma-separated host:port.',
+      doc: 'Kafka bootstrap servers (host:port,...).',
       rule: text(),
       default: '127.0.0.1:9092',
       env: 'KAFKA_BROKERS',
@@ -92,13 +92,13 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       env: 'KAFKA_CLIENT_ID',
     },
     securityProtocol: {
-      doc: 'security.protocol: plaintext, ssl, sasl_plaintext or sasl_ssl.',
+      doc: 'Kafka security.protocol. One of plaintext, ssl, sasl_plaintext, sasl_ssl.',
       rule: choice(['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl']),
       default: 'plaintext',
       env: 'KAFKA_SECURITY_PROTOCOL',
     },
     saslMechanism: {
-      doc: 'sasl.mechanisms: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.',
+      doc: 'Kafka sasl.mechanisms. One of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512.',
       rule: choice(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']),
       default: 'PLAIN',
       env: 'KAFKA_SASL_MECHANISM',
@@ -124,13 +124,13 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       env: 'KAFKA_SASL_PASSWORD_FILE',
     },
     sslCaFile: {
-      doc: 'PEM CA bundle for TLS to the brokers (ssl.ca.location).',
+      doc: 'CA bundle (PEM) for TLS to the brokers. It is librdkafka\'s ssl.ca.location.',
       rule: optionalText(),
       default: '',
       env: 'KAFKA_SSL_CA_FILE',
     },
     librdkafka: {
-      doc: 'Extra librdkafka producer settings, over the relay defaults. A JSON object (env) or a map (settings file). Keys the relay sets from its own settings (broker list, client id, message timeout, security) are refused: use those settings.',
+      doc: 'Extra librdkafka producer settings. They override the relay defaults; a JSON object (env) or a map (settings file). Keys the relay sets from its own settings (broker list, client id, message timeout, security) are refused: use those settings.',
       // Kept as JSON text inside convict: its strict validation would read the dotted librdkafka
       // names ("linger.ms") as nested settings keys. Parsed and checked in settings.ts.
       rule: { kind: 'json-object' },
@@ -138,13 +138,13 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       env: 'KAFKA_LIBRDKAFKA',
     },
     metadataRefreshMs: {
-      doc: 'How often partition counts are re-read from the brokers, in ms; 0 = before every batch.',
+      doc: 'Partition count refresh, in ms. How often partition counts are re-read from the brokers; 0 = before every batch.',
       rule: int(0, MAX_TIMER_MS),
       default: 60000,
       env: 'KAFKA_METADATA_REFRESH_MS',
     },
     deliveryTimeoutMs: {
-      doc: 'How long librdkafka retries a message before failing it, in ms (message.timeout.ms). More than linger.ms.',
+      doc: 'message.timeout.ms. How long librdkafka retries a message before failing it, in ms; more than linger.ms.',
       rule: int(1, PG_INT_MAX),
       default: 30000,
       env: 'KAFKA_DELIVERY_TIMEOUT_MS',
@@ -164,15 +164,53 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       env: 'TOPICS_FILE',
     },
   },
+  sink: {
+    file: {
+      doc: 'Path of the sink YAML. Consumer group, topics, model to table mapping (`dionysus-relay sink`).',
+      rule: text(),
+      default: 'config/sink.yaml',
+      env: 'SINK_FILE',
+    },
+    maxBatchMessages: {
+      doc: 'Messages per fetch and per batch. The most one partition batch (one transaction) holds; up to twice this waits in memory for the partitions\' batches.',
+      rule: int(1, 100_000),
+      default: 2000,
+      env: 'SINK_MAX_BATCH_MESSAGES',
+    },
+    concurrency: {
+      doc: 'Partition batches the sink applies at once. Each holds a database connection (the sink\'s pool has at least this + 2).',
+      rule: int(1, 100),
+      default: 4,
+      env: 'SINK_CONCURRENCY',
+    },
+    pollWaitMs: {
+      doc: 'Wait for a first message per round, in ms. How long a sink round waits before going round again.',
+      rule: int(1, MAX_TIMER_MS),
+      default: 100,
+      env: 'SINK_POLL_WAIT_MS',
+    },
+    errorBackoffMs: {
+      doc: 'Pause before a failed batch is retried, in ms. A partition batch rolled back (database or broker down) is applied again after it, doubled up to 30 s (its maximum) while it keeps failing.',
+      rule: int(1, MAX_ERROR_BACKOFF_MS),
+      default: 500,
+      env: 'SINK_ERROR_BACKOFF_MS',
+    },
+    shutdownGraceMs: {
+      doc: 'Drain time on SIGTERM/SIGINT, in ms. The sink finishes its batches in flight and commits their offsets; past it the sink stops hard (exit 1).',
+      rule: int(1, MAX_TIMER_MS),
+      default: 25000,
+      env: 'SINK_SHUTDOWN_GRACE_MS',
+    },
+  },
   log: {
     level: {
-      doc: 'Log level: fatal, error, warn, info, debug, trace or silent.',
+      doc: 'Log level. One of fatal, error, warn, info, debug, trace, silent.',
       rule: choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
       default: 'info',
       env: 'LOG_LEVEL',
     },
     format: {
-      doc: 'Log format: json, pretty, or auto (pretty on a terminal, json otherwise).',
+      doc: 'Log format: json, pretty or auto. Auto is pretty on a terminal, json otherwise.',
       rule: choice(['auto', 'json', 'pretty']),
       default: 'auto',
       env: 'LOG_FORMAT',
@@ -186,7 +224,7 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       env: 'RELAY_BATCH_SIZE',
     },
     maxInflightBatches: {
-      doc: 'Batches in flight at once (claimed and not yet marked). Each holds one database connection.',
+      doc: 'Batches in flight (claimed, not yet marked). Each holds one database connection.',
       rule: int(1, 100),
       default: 2,
       env: 'RELAY_MAX_INFLIGHT_BATCHES',
@@ -198,7 +236,7 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       env: 'RELAY_POLL_INTERVAL_MS',
     },
     poisonMaxCrashes: {
-      doc: 'Relay crashes after which a row in flight during them is set aside; 0 = off. The row gets error_class POISON_ROW and retry_at = infinity. Needs the tables of `migrate`.',
+      doc: 'Crashes before a row is set aside; 0 = off. A row in flight during this many relay crashes gets error_class POISON_ROW and retry_at = infinity. Needs the tables of `migrate`.',
       rule: int(0, 1000),
       default: 3,
       env: 'RELAY_POISON_MAX_CRASHES',
@@ -210,25 +248,25 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       env: 'RELAY_ON_PUBLISH',
     },
     listenNotify: {
-      doc: 'LISTEN for the optional insert trigger, to publish without waiting for the poll. The trigger comes with `migrate --with notify_trigger`; LISTEN needs a direct or session-pooled connection.',
+      doc: 'Wake on NOTIFY instead of waiting for the poll. LISTEN for the optional insert trigger, which comes with `migrate --with notify_trigger`; LISTEN needs a direct or session-pooled connection.',
       rule: { kind: 'boolean' },
       default: true,
       env: 'RELAY_LISTEN_NOTIFY',
     },
     publishDelayMs: {
-      doc: 'Publish a row only this long after its created_at, in ms (the gem\'s intended delay).',
+      doc: 'Delay from created_at to publishing, in ms. The gem\'s intended delay.',
       rule: int(0, MAX_TIMER_MS),
       default: 0,
       env: 'RELAY_PUBLISH_DELAY_MS',
     },
     shutdownGraceMs: {
-      doc: 'Time to finish the batches in flight on SIGTERM/SIGINT, in ms. Past it the relay stops hard (exit 1).',
+      doc: 'Drain time on SIGTERM/SIGINT, in ms. The batches in flight finish; past it the relay stops hard (exit 1).',
       rule: int(1, MAX_TIMER_MS),
       default: 25000,
       env: 'RELAY_SHUTDOWN_GRACE_MS',
     },
     errorBackoffMs: {
-      doc: 'Pause after a batch failed as a whole (database or broker down), in ms. Doubled up to 30 s (its maximum) while it keeps failing.',
+      doc: 'Pause after a failed batch, in ms. A batch failed as a whole (database or broker down) is followed by this pause, doubled up to 30 s (its maximum) while it keeps failing.',
       rule: int(1, MAX_ERROR_BACKOFF_MS),
       default: 500,
       env: 'RELAY_ERROR_BACKOFF_MS',
@@ -236,25 +274,25 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
   },
   retry: {
     baseSeconds: {
-      doc: 'Base of the retry delay in seconds: base * 2^n after the n-th failure. The gem uses 5: 10 s, 20 s, 40 s ...',
+      doc: 'Retry delay base, in s. The delay after the n-th failure is base * 2^n; the gem uses 5: 10 s, 20 s, 40 s ...',
       rule: int(1, MAX_UNCAPPED_DELAY_SECONDS),
       default: 5,
       env: 'RETRY_BASE_SECONDS',
     },
     maxDelaySeconds: {
-      doc: 'Cap of the retry delay in seconds; 0 = no cap (the gem). Otherwise at least RETRY_BASE_SECONDS.',
+      doc: 'Retry delay cap, in s; 0 = none (the gem). Otherwise at least RETRY_BASE_SECONDS.',
       rule: int(0, MAX_UNCAPPED_DELAY_SECONDS),
       default: 0,
       env: 'RETRY_MAX_DELAY_SECONDS',
     },
     jitterRatio: {
-      doc: 'Random shortening of each retry delay, 0..1 (0 = none, the gem).',
+      doc: 'Retry delay jitter, 0..1. Random shortening of each retry delay; 0 = none, the gem.',
       rule: { kind: 'decimal', min: 0, max: 1 },
       default: 0,
       env: 'RETRY_JITTER_RATIO',
     },
     maxAttempts: {
-      doc: 'Failures after which a row is given up (retry_at = infinity); 0 = never (the gem).',
+      doc: 'Failures before a row is given up; 0 = never (the gem). A row given up gets retry_at = infinity.',
       rule: int(0, PG_INT_MAX),
       default: 0,
       env: 'RETRY_MAX_ATTEMPTS',
@@ -262,25 +300,25 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
   },
   retention: {
     olderThan: {
-      doc: 'Delete published rows older than this (e.g. 3d, 12h); empty = off. In-daemon retention; unpublished rows are never deleted. Not with RELAY_ON_PUBLISH=delete (nothing stays published).',
+      doc: 'Delete published rows older than this; empty = off. E.g. 3d, 12h: in-daemon retention; unpublished rows are never deleted. Not with RELAY_ON_PUBLISH=delete (nothing stays published).',
       rule: { kind: 'duration', allowEmpty: true, minMs: 1000, maxMs: 100 * 365 * 86_400_000 },
       default: '',
       env: 'RETENTION_OLDER_THAN',
     },
     interval: {
-      doc: 'How often the in-daemon retention runs (e.g. 1h).',
+      doc: 'How often retention runs (e.g. 1h).',
       rule: { kind: 'duration', allowEmpty: false, minMs: 1000, maxMs: MAX_TIMER_MS },
       default: '1h',
       env: 'RETENTION_INTERVAL',
     },
     batchSize: {
-      doc: 'Rows deleted per statement by retention (short transactions).',
+      doc: 'Rows deleted per retention statement. Short transactions.',
       rule: int(1, 100_000),
       default: 1000,
       env: 'RETENTION_BATCH_SIZE',
     },
     pauseMs: {
-      doc: 'Pause between two retention delete statements, in ms.',
+      doc: 'Pause between retention statements, in ms.',
       rule: int(0, MAX_TIMER_MS),
       default: 100,
       env: 'RETENTION_PAUSE_MS',
@@ -288,7 +326,7 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
   },
   http: {
     port: {
-      doc: 'Port of /metrics, /healthz and /readyz; 0 disables the HTTP server.',
+      doc: 'HTTP port; 0 = no HTTP server. It serves /metrics, /healthz and /readyz.',
       rule: int(0, 65_535),
       default: 9394,
       env: 'HTTP_PORT',
@@ -302,7 +340,7 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
   },
   health: {
     livenessTimeoutMs: {
-      doc: '/healthz fails when no claim attempt finished for this long, in ms. Longer than RELAY_POLL_INTERVAL_MS and RELAY_ERROR_BACKOFF_MS (the loop\'s longest pauses).',
+      doc: 'Liveness timeout, in ms. /healthz fails when no claim attempt finished for this long; longer than RELAY_POLL_INTERVAL_MS and RELAY_ERROR_BACKOFF_MS (the loop\'s longest pauses).',
       rule: int(1, MAX_TIMER_MS),
       default: 60000,
       env: 'HEALTH_LIVENESS_TIMEOUT_MS',
@@ -314,13 +352,13 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       env: 'HEALTH_COMPAT_FILE',
     },
     compatFileDir: {
-      doc: 'Directory of the compatibility health file (HEALTH_COMPAT_FILE). The Ruby worker\'s probes look in /tmp.',
+      doc: 'Directory of the compatibility health file. The Ruby worker\'s probes look in /tmp.',
       rule: text(),
       default: '/tmp',
       env: 'HEALTH_COMPAT_FILE_DIR',
     },
     readinessIntervalMs: {
-      doc: 'How often /readyz checks PostgreSQL (SELECT 1), in ms. /readyz answers from the last check.',
+      doc: 'Readiness check interval, in ms. How often /readyz checks PostgreSQL (SELECT 1); it answers from the last check.',
       rule: int(MIN_INTERVAL_MS, MAX_TIMER_MS),
       default: 5000,
       env: 'HEALTH_READINESS_INTERVAL_MS',
@@ -328,7 +366,7 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
   },
   metrics: {
     backlogIntervalMs: {
-      doc: 'How often the pending-rows and outbox-table gauges are refreshed, in ms. By a query, never per scrape.',
+      doc: 'Backlog gauge refresh, in ms. The pending-rows and outbox-table gauges are refreshed by a query, never per scrape.',
       rule: int(MIN_INTERVAL_MS, MAX_TIMER_MS),
       default: 15000,
       env: 'METRICS_BACKLOG_INTERVAL_MS',

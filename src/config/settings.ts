@@ -32,6 +32,7 @@ export interface Settings {
     stallRestartMs: number;
   };
   topics: { file: string };
+  sink: { file: string; maxBatchMessages: number; concurrency: number; pollWaitMs: number; errorBackoffMs: number; shutdownGraceMs: number };
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
   relay: {
     batchSize: number;

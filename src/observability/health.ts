@@ -39,7 +39,11 @@ export interface HealthSources {
   readonly kafka: { isConnected(): boolean };
   /** Milliseconds; Date.now in production, a fake in tests. */
   readonly now?: () => number;
+  /** Words of the JSON bodies for another loop (the sink); default: the relay's. */
+  readonly wording?: { readonly loop: string; readonly heartbeat: string; readonly kafkaClient: string };
 }
+
+const RELAY_WORDING = { loop: 'relay loop', heartbeat: 'claim attempt', kafkaClient: 'producer' };
 
 export class HealthMonitor implements Pick<RelayEvents, 'claimFinished'> {
   private readonly now: () => number;
@@ -69,16 +73,17 @@ export class HealthMonitor implements Pick<RelayEvents, 'claimFinished'> {
       ok: false,
       sinceLastClaimMs: since,
       timeoutMs,
-      reason: `no claim attempt finished for ${since} ms (health.livenessTimeoutMs = ${timeoutMs})`,
+      reason: `no ${(this.sources.wording ?? RELAY_WORDING).heartbeat} finished for ${since} ms (health.livenessTimeoutMs = ${timeoutMs})`,
     };
   }
 
   readiness(): ReadinessReport {
     const kafkaUp = this.sources.kafka.isConnected();
+    const words = this.sources.wording ?? RELAY_WORDING;
     const checks = {
-      config: this.started ? { ok: true, detail: 'validated; relay loop started' } : { ok: false, detail: 'starting' },
+      config: this.started ? { ok: true, detail: `validated; ${words.loop} started` } : { ok: false, detail: 'starting' },
       postgres: this.sources.database.status(),
-      kafka: kafkaUp ? { ok: true, detail: 'producer connected' } : { ok: false, detail: 'producer not connected' },
+      kafka: kafkaUp ? { ok: true, detail: `${words.kafkaClient} connected` } : { ok: false, detail: `${words.kafkaClient} not connected` },
     };
     const down = Object.entries(checks)
       .filter(([, result]) => !result.ok)

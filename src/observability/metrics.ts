@@ -123,17 +123,7 @@ export class RelayMetrics implements RelayEvents {
         if (publisher !== undefined) this.set(publisher.inflight);
       },
     });
-    const poolSource = (): PoolCounts | undefined => this.pool;
-    new Gauge({
-      ...on(METRICS.poolConnections),
-      collect() {
-        const pool = poolSource();
-        if (pool === undefined) return;
-        this.set({ state: 'total' }, pool.totalCount);
-        this.set({ state: 'idle' }, pool.idleCount);
-        this.set({ state: 'waiting' }, pool.waitingCount);
-      },
-    });
+    poolGauge(registry, METRIC_PREFIX + METRICS.poolConnections.name, () => this.pool);
     this.deadTuples = new Gauge(on(METRICS.deadTuples));
     this.vacuumAge = new Gauge(on(METRICS.vacuumAge));
     this.tableBytes = new Gauge(on(METRICS.tableBytes));
@@ -245,6 +235,23 @@ export class RelayMetrics implements RelayEvents {
     this.tableBytes.set(health.tableBytes);
     this.indexBytes.set(health.indexBytes);
   }
+}
+
+/** `<name>{state="total|idle|waiting"}` of a pool read on every scrape (the relay's and the sink's). */
+export function poolGauge(registry: Registry, name: string, source: () => PoolCounts | undefined): void {
+  new Gauge({
+    name,
+    help: METRICS.poolConnections.help,
+    labelNames: METRICS.poolConnections.labelNames,
+    registers: [registry],
+    collect() {
+      const pool = source();
+      if (pool === undefined) return;
+      this.set({ state: 'total' }, pool.totalCount);
+      this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  });
 }
 
 /** Versions for dionysus_relay_build_info. */

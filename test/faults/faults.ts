@@ -43,6 +43,7 @@ export class FaultInjector {
     private readonly services: Services,
     private readonly monitor: Pool,
     private readonly log: (line: string) => void,
+    private readonly sinks: readonly SupervisedRelay[] = [],
   ) {}
 
   async run(untilMs: number): Promise<void> {
@@ -73,13 +74,16 @@ export class FaultInjector {
         return this.stopKafka();
       case 'postgres-restart':
         return this.restartPostgres();
+      case 'sink-kill':
+        return this.killRelay('sink-kill', this.sinks);
     }
   }
 
-  private async killRelay(): Promise<FaultRecord> {
-    const relay = await this.pickRunningRelay();
+  /** kill -9 of a relay (or of a sink: its batch transaction in flight rolls back, its offsets were not committed). */
+  private async killRelay(type: 'relay-kill' | 'sink-kill' = 'relay-kill', among: readonly SupervisedRelay[] = this.relays): Promise<FaultRecord> {
+    const relay = await this.pickRunning(among);
     const midBatch = await this.waitForClaim(relay);
-    const record = this.begin('relay-kill', relay.name, midBatch);
+    const record = this.begin(type, relay.name, midBatch);
     await relay.kill9();
     const delay = this.rng.int(...RESTART_DELAY_MS);
     await sleep(delay);
@@ -91,7 +95,7 @@ export class FaultInjector {
   }
 
   private async freezeRelay(): Promise<FaultRecord> {
-    const relay = await this.pickRunningRelay();
+    const relay = await this.pickRunning(this.relays);
     const midBatch = await this.waitForClaim(relay);
     const record = this.begin('relay-freeze', relay.name, midBatch);
     const holdMs = this.options.idleInTransactionTimeoutMs + this.rng.int(...FREEZE_EXTRA_MS);
@@ -145,16 +149,16 @@ export class FaultInjector {
     return done ? Math.max(0, Date.now() - sinceMs) : undefined;
   }
 
-  /** A relay that is up (waits for one while relays restart after an earlier fault). */
-  private async pickRunningRelay(): Promise<SupervisedRelay> {
-    await waitUntil(() => this.relays.some((r) => r.isRunning && !r.isFrozen), 90_000);
-    const candidates = this.relays.filter((r) => r.isRunning && !r.isFrozen);
-    return this.rng.pick(candidates.length > 0 ? candidates : this.relays);
+  /** A process that is up (waits for one while they restart after an earlier fault). */
+  private async pickRunning(among: readonly SupervisedRelay[]): Promise<SupervisedRelay> {
+    await waitUntil(() => among.some((r) => r.isRunning && !r.isFrozen), 90_000);
+    const candidates = among.filter((r) => r.isRunning && !r.isFrozen);
+    return this.rng.pick(candidates.length > 0 ? candidates : among);
   }
 
   /**
    * Waits (briefly) until the relay holds claimed rows, so the signal lands mid-batch: its claim
-   * transaction has an xid (FOR UPDATE took row locks). Best effort: after MID_BATCH_WAIT_MS the
+   * transaction has an xid (FOR UPDATE took row locks; a sink's batch transaction has one once it wrote). Best effort: after MID_BATCH_WAIT_MS the
    * signal is sent anyway.
    */
   private async waitForClaim(relay: SupervisedRelay): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const FAULT_TYPES = ['relay-kill', 'kafka-stop', 'postgres-restart', 'relay-freeze'] as const;
+export const FAULT_TYPES = ['relay-kill', 'kafka-stop', 'postgres-restart', 'relay-freeze', 'sink-kill'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
 export type Scale = 'ci' | 'full';
@@ -15,6 +15,8 @@ export interface FaultSuiteOptions {
   /** Target commits per second of each writer. */
   readonly writesPerSecond: number;
   readonly relays: number;
+  /** Sink processes (one consumer group) keeping synced copies of both topics. */
+  readonly sinks: number;
   /** How long faults are injected while the writers write (at least one fault of each type is always injected). */
   readonly faultSeconds: number;
   /** Pause between two faults, drawn from [min, max]. */
@@ -41,6 +43,7 @@ const SCALES: Record<Scale, Omit<FaultSuiteOptions, 'scale' | 'seed' | 'faultTyp
     writers: 2,
     writesPerSecond: 60,
     relays: 3,
+    sinks: 2,
     faultSeconds: 60,
     gapMinMs: 2000,
     gapMaxMs: 5000,
@@ -55,6 +58,7 @@ const SCALES: Record<Scale, Omit<FaultSuiteOptions, 'scale' | 'seed' | 'faultTyp
     writers: 4,
     writesPerSecond: 50,
     relays: 3,
+    sinks: 2,
     faultSeconds: 420,
     gapMinMs: 2000,
     gapMaxMs: 8000,

@@ -49,15 +49,20 @@ export class SupervisedRelay {
   /** Exit code of the SIGTERM at the end of the run. */
   finalExit: { code: number | null; signal: string | null; elapsedMs: number } | undefined;
 
+  /** The command line and the log line that says it runs: the relay's, or another command's (the sink). */
+  private readonly role: { label: string; args: readonly string[]; running: string };
+
   constructor(
     readonly index: number,
-    private readonly topicsFile: string,
+    topicsFile: string,
     private readonly env: Record<string, string>,
     runTag: string,
     logDir: string,
+    role?: { label: string; args: readonly string[]; running: string },
   ) {
-    this.name = `${runTag}-relay-${index}`;
-    this.log = createWriteStream(join(logDir, `relay-${index}.log`), { flags: 'a' });
+    this.role = role ?? { label: 'relay', args: ['run', '--topics', topicsFile], running: '"relay running"' };
+    this.name = `${runTag}-${this.role.label}-${index}`;
+    this.log = createWriteStream(join(logDir, `${this.role.label}-${index}.log`), { flags: 'a' });
   }
 
   get pid(): number | undefined {
@@ -78,7 +83,7 @@ export class SupervisedRelay {
     this.running = false;
     this.expectingExit = false;
     this.log.write(`\n===== start #${this.starts} at ${new Date().toISOString()} =====\n`);
-    const child = spawn(process.execPath, [cliPath(), 'run', '--topics', this.topicsFile], {
+    const child = spawn(process.execPath, [cliPath(), ...this.role.args], {
       env: baseRelayEnv(this.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -89,7 +94,7 @@ export class SupervisedRelay {
       const lines = (partial + chunk.toString()).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
-        if (!this.running && line.includes('"relay running"')) {
+        if (!this.running && line.includes(this.role.running)) {
           this.running = true;
           this.failuresInARow = 0;
         }

@@ -36,7 +36,7 @@ export function summaryLines(facts: RunFacts): string[] {
   const rows: Array<[string, string]> = [
     ['command', facts.command],
     ['time', Object.entries(facts.phasesMs).map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)} s`).join(', ')],
-    ['load', `${o.resourcesPerModel * 2} resources (2 models x ${o.resourcesPerModel}), ${o.writers} writers x ${o.writesPerSecond}/s, ${o.relays} relays (batch ${o.batchSize}, idle-in-transaction timeout ${o.idleInTransactionTimeoutMs} ms, delivery timeout ${o.deliveryTimeoutMs} ms)`],
+    ['load', `${o.resourcesPerModel * 2} resources (2 models x ${o.resourcesPerModel}), ${o.writers} writers x ${o.writesPerSecond}/s, ${o.relays} relays (batch ${o.batchSize}, idle-in-transaction timeout ${o.idleInTransactionTimeoutMs} ms, delivery timeout ${o.deliveryTimeoutMs} ms), ${o.sinks} sinks`],
     ['writes', `${sum((s) => s.committed)} committed (${rate(sum((s) => s.committed), facts.phasesMs['faults'])}/s over the fault window); ${sum((s) => s.failedBeforeCommit)} failed before COMMIT (retried); ambiguous COMMITs: ${sum((s) => s.ambiguousLanded)} had landed, ${sum((s) => s.ambiguousNotLanded)} had not (retried)`],
     ['faults', faultCounts(facts.faults)],
     ['recovery', recovery(facts.faults)],
@@ -59,7 +59,7 @@ function faultCounts(faults: readonly FaultRecord[]): string {
   return FAULT_TYPES.map((type: FaultType) => {
     const of = faults.filter((f) => f.type === type);
     const mid = of.filter((f) => f.midBatch === true).length;
-    return `${type} ${of.length}${type.startsWith('relay') ? ` (${mid} mid-batch)` : ''}`;
+    return `${type} ${of.length}${type.startsWith('relay') || type === 'sink-kill' ? ` (${mid} mid-batch)` : ''}`;
   }).join(', ');
 }
 

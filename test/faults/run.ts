@@ -8,6 +8,7 @@ import { FaultInjector } from './faults';
 import { readTopic, type ReadMessage } from './kafka-reader';
 import { parseOptions, USAGE, type FaultSuiteOptions } from './options';
 import { SupervisedRelay } from './relays';
+import { createSyncedTables, sinkChecks, sinkRole, syncedBehind } from './sinks';
 import { compareWriters, evaluate, writeJson } from './checks';
 import { checkLines, exitLines, lostLines, summaryLines, violationLines, type Check, type RunFacts } from './report';
 import { Rng } from './rng';
@@ -17,9 +18,11 @@ import { Writer } from './writers';
 
 /**
  * The fault suite ("Prove it"): writers commit resource updates with their outbox rows while three
- * relay processes publish them and faults are injected at random moments (kill -9, Kafka stopped,
- * PostgreSQL restarted, a relay frozen past the lock timeout). Then everything is read back from
- * Kafka and checked: nothing lost, duplicates counted, per-key order. See docs/reliability.md.
+ * relay processes publish them, two sink processes keep synced copies of the topics, and faults are
+ * injected at random moments (kill -9 of a relay or a sink, Kafka stopped, PostgreSQL restarted, a
+ * relay frozen past the lock timeout). Then everything is read back from Kafka and the synced tables
+ * and checked: nothing lost, duplicates counted, per-key order, every synced row at its resource's
+ * final version. See docs/reliability.md and docs/sink.md.
  *
  *   npm run test:faults [-- --scale full] [-- --seed N]
  *
@@ -38,6 +41,8 @@ class FaultRun {
   private fixture: Fixture | undefined;
   private monitor: Pool | undefined;
   private relays: SupervisedRelay[] = [];
+  private sinks: SupervisedRelay[] = [];
+  private synced: Awaited<ReturnType<typeof syncedBehind>> | undefined;
   private writers: Writer[] = [];
   private injector: FaultInjector | undefined;
 
@@ -61,6 +66,7 @@ class FaultRun {
     await this.phase('recover', () => this.recover());
     await this.phase('settle', () => this.settle());
     const unpublished = await this.countUnpublished();
+    await this.phase('sinks catch up', () => this.sinksCatchUp());
     await this.phase('stop relays', () => this.stopRelays());
     const { rows, outbox, writerMismatch } = await this.readDatabase(unpublished);
     const messages = await this.phase('read kafka', () => this.readKafka());
@@ -84,6 +90,7 @@ class FaultRun {
       finalExits: this.relays.map((r) => ({ name: r.name, code: r.finalExit?.code ?? r.finalExit?.signal ?? null })),
       healthy,
     });
+    checks.push(...sinkChecks(this.sinks, this.synced, o.resourcesPerModel * MODELS.length));
     for (const line of [...violationLines(analysis.orderViolations), ...lostLines(analysis), ...exitLines(facts.unexpectedExits), '', ...summaryLines(facts)]) {
       console.log(line);
     }
@@ -117,7 +124,13 @@ class FaultRun {
       this.relays.push(relay);
       relay.start();
     }
-    for (const relay of this.relays) {
+    const sinkFile = await createSyncedTables(fixture);
+    for (let i = 1; i <= o.sinks; i++) {
+      const sink = new SupervisedRelay(i, fixture.topicsFile, this.sinkEnv(i), fixture.db.schema, this.logDir, sinkRole(sinkFile));
+      this.sinks.push(sink);
+      sink.start();
+    }
+    for (const relay of [...this.relays, ...this.sinks]) {
       if (!(await relay.waitRunning(RELAY_RUNNING_TIMEOUT_MS))) throw new Error(`${relay.name} did not start:\n${relay.lastLines().join('\n')}`);
     }
     const writerRng = this.rng.fork();
@@ -133,25 +146,36 @@ class FaultRun {
   }
 
   private relayEnv(index: number): Record<string, string> {
+    return {
+      ...this.childEnv('relay', index),
+      KAFKA_DELIVERY_TIMEOUT_MS: String(this.options.deliveryTimeoutMs),
+      RELAY_BATCH_SIZE: String(this.options.batchSize),
+      RELAY_POLL_INTERVAL_MS: '50',
+    };
+  }
+
+  private sinkEnv(index: number): Record<string, string> {
+    return { ...this.childEnv('sink', index), SINK_POLL_WAIT_MS: '50', SINK_ERROR_BACKOFF_MS: '200' };
+  }
+
+  /** What a relay's and a sink's env share. */
+  private childEnv(role: 'relay' | 'sink', index: number): Record<string, string> {
     const fixture = this.fixture as Fixture;
     const url = new URL(fixture.db.url);
-    // Each relay's connections carry its name: pg_stat_activity shows which one holds a claim, and the
-    // serializer's current_setting('application_name') stamps every message with its sender.
-    url.searchParams.set('application_name', `${fixture.db.schema}-relay-${index}`);
+    // Each process's connections carry its name: pg_stat_activity shows which one holds a claim (or
+    // a batch in flight), and the relays' serializer stamps every message with its sender.
+    url.searchParams.set('application_name', `${fixture.db.schema}-${role}-${index}`);
     return {
       DATABASE_URL: url.toString(),
       DATABASE_SCHEMA: fixture.db.schema,
       DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: String(this.options.idleInTransactionTimeoutMs),
-      KAFKA_DELIVERY_TIMEOUT_MS: String(this.options.deliveryTimeoutMs),
-      KAFKA_CLIENT_ID: `${fixture.db.schema}-relay-${index}`,
-      RELAY_BATCH_SIZE: String(this.options.batchSize),
-      RELAY_POLL_INTERVAL_MS: '50',
+      KAFKA_CLIENT_ID: `${fixture.db.schema}-${role}-${index}`,
       LOG_LEVEL: 'info',
     };
   }
 
   private async injectFaults(): Promise<void> {
-    this.injector = new FaultInjector(this.rng.fork(), this.options, this.relays, this.services, this.monitor as Pool, (line) => this.log(line));
+    this.injector = new FaultInjector(this.rng.fork(), this.options, this.relays, this.services, this.monitor as Pool, (line) => this.log(line), this.sinks);
     await this.injector.run(Date.now() + this.options.faultSeconds * 1000);
   }
 
@@ -159,7 +183,7 @@ class FaultRun {
   private async recover(): Promise<void> {
     await this.services.run('start', 'all');
     for (const relay of this.relays) if (relay.isFrozen) relay.thaw();
-    for (const relay of this.relays) await relay.waitRunning(RELAY_RUNNING_TIMEOUT_MS);
+    for (const relay of [...this.relays, ...this.sinks]) await relay.waitRunning(RELAY_RUNNING_TIMEOUT_MS);
     await Promise.all(this.writers.map((w) => w.stop()));
     const committed = this.writers.reduce((n, w) => n + w.stats.committed, 0);
     this.log(`writers stopped: ${committed} writes committed`);
@@ -178,13 +202,28 @@ class FaultRun {
     this.log(settled ? 'every outbox row is published' : `rows still unpublished after ${this.options.settleTimeoutMs} ms`);
   }
 
+  /** Until every synced row holds its resource's final version (or the settle deadline). */
+  private async sinksCatchUp(): Promise<void> {
+    let lastReport = Date.now();
+    const caughtUp = await waitUntil(async () => {
+      this.synced = await syncedBehind(this.monitor as Pool).catch(() => undefined);
+      if (Date.now() - lastReport >= 10_000) {
+        lastReport = Date.now();
+        this.log(`synced tables: ${JSON.stringify(this.synced)}; sinks running: ${this.sinks.filter((s) => s.isRunning).length}/${this.sinks.length}`);
+      }
+      return this.synced !== undefined && this.synced.behind === 0 && this.synced.missing === 0;
+    }, this.options.settleTimeoutMs, 250);
+    this.log(caughtUp ? 'every synced row holds its final version' : `synced tables still behind: ${JSON.stringify(this.synced)}`);
+  }
+
   private async countUnpublished(): Promise<number> {
     const result = await (this.monitor as Pool).query<{ n: number }>('SELECT count(*)::int AS n FROM dionysus_outboxes WHERE published_at IS NULL');
     return result.rows[0]?.n ?? -1;
   }
 
   private async stopRelays(): Promise<void> {
-    await Promise.all(this.relays.map((r) => r.terminate(RELAY_TERM_TIMEOUT_MS)));
+    await Promise.all([...this.relays, ...this.sinks].map((r) => r.terminate(RELAY_TERM_TIMEOUT_MS)));
+    this.log(`sinks stopped: ${this.sinks.map((s) => `sink-${s.index} exit ${s.finalExit?.code ?? s.finalExit?.signal ?? '-'} (${s.starts} starts)`).join(', ')}`);
     this.log(`relays stopped: ${this.relays.map((r) => `${r.name.replace(/.*-relay-/, 'relay-')} exit ${r.finalExit?.code ?? r.finalExit?.signal ?? '-'}`).join(', ')}`);
   }
 
@@ -221,12 +260,12 @@ class FaultRun {
 
   /** On any exit, even after an uncaught exception: no relay process survives the suite. */
   killRelaysNow(): void {
-    for (const relay of this.relays) relay.killNow();
+    for (const relay of [...this.relays, ...this.sinks]) relay.killNow();
   }
 
   /** Leaves the machine as it found it: relays gone, writers stopped, services running. */
   async cleanup(passed: boolean): Promise<void> {
-    await Promise.all(this.relays.map((r) => r.destroy().catch(() => undefined)));
+    await Promise.all([...this.relays, ...this.sinks].map((r) => r.destroy().catch(() => undefined)));
     await Promise.all(this.writers.map((w) => w.stop().catch(() => undefined)));
     await this.monitor?.end().catch(() => undefined);
     await this.services.run('start', 'all').catch((err: unknown) => this.log(`could not start the services again: ${String(err)}`));

@@ -36,6 +36,8 @@ export interface ConsumedMessage {
   offset: number;
   key: string | null;
   value: Buffer | null;
+  /** Headers, by name (the last value of a repeated name). */
+  headers: Record<string, string>;
 }
 
 /**
@@ -76,12 +78,15 @@ export async function consumeAll(
         consumer.consume(500, (err, messages) => (err ? reject(err) : resolve(messages))),
       );
       for (const m of batch) {
+        const headers: Record<string, string> = {};
+        for (const h of m.headers ?? []) for (const [name, v] of Object.entries(h)) headers[name] = v.toString();
         got.push({
           topic: m.topic,
           partition: m.partition,
           offset: m.offset,
           key: m.key === undefined || m.key === null ? null : m.key.toString(),
           value: m.value,
+          headers,
         });
       }
       if (got.length >= expected) {

@@ -73,9 +73,47 @@ app.kubernetes.io/part-of: dionysus
 {{- end }}
 {{- end }}
 
+{{/* The sink file exactly as mounted: sink.configYaml verbatim, else sink.config as YAML. */}}
+{{- define "dionysus-relay.sinkYaml" -}}
+{{- if .Values.sink.configYaml }}
+{{- .Values.sink.configYaml }}
+{{- else if .Values.sink.config }}
+{{- toYaml .Values.sink.config }}
+{{- else }}
+{{- "{}" }}
+{{- end }}
+{{- end }}
+
+{{/* True (non-empty) when the chart runs the sink. */}}
+{{- define "dionysus-relay.isSink" -}}
+{{- if eq .Values.component "sink" }}true{{ end }}
+{{- end }}
+
+{{/*
+Name of what runs: the default container name and the prefix of its pod volumes, so that a relay
+and a sink can be sidecars of one pod.
+*/}}
+{{- define "dionysus-relay.componentName" -}}
+{{- if include "dionysus-relay.isSink" . }}dionysus-sink{{ else }}dionysus-relay{{ end }}
+{{- end }}
+
+{{/* Name of the container's metrics port (unique in a pod that runs both a relay and a sink). */}}
+{{- define "dionysus-relay.portName" -}}
+{{- if include "dionysus-relay.isSink" . }}sink-metrics{{ else }}http-metrics{{ end }}
+{{- end }}
+
+{{/* The mounted file: the topics file (relay) or the sink file (sink). */}}
+{{- define "dionysus-relay.configFile" -}}
+{{- if include "dionysus-relay.isSink" . }}
+{{- include "dionysus-relay.sinkYaml" . }}
+{{- else }}
+{{- include "dionysus-relay.topicsYaml" . }}
+{{- end }}
+{{- end }}
+
 {{/* Hash of what the pods read from the ConfigMap; a change rolls the pods. */}}
 {{- define "dionysus-relay.configChecksum" -}}
-{{- include "dionysus-relay.topicsYaml" . | sha256sum }}
+{{- include "dionysus-relay.configFile" . | sha256sum }}
 {{- end }}
 
 {{/* Comma-separated broker list from a list or a string. */}}
@@ -95,6 +133,15 @@ message saying which value to change. Renders nothing.
 {{- define "dionysus-relay.validate" -}}
 {{- if not (has .Values.mode (list "standalone" "sidecar")) }}
 {{- fail (printf "mode must be \"standalone\" or \"sidecar\", not %q" (toString .Values.mode)) }}
+{{- end }}
+{{- if not (has .Values.component (list "relay" "sink")) }}
+{{- fail (printf "component must be \"relay\" or \"sink\", not %q" (toString .Values.component)) }}
+{{- end }}
+{{- if and (include "dionysus-relay.isSink" .) (not (or .Values.sink.config .Values.sink.configYaml)) }}
+{{- fail "sink.config (or sink.configYaml) is required with component: sink: the sink file (group, topics, models)" }}
+{{- end }}
+{{- if and .Values.sink.config .Values.sink.configYaml }}
+{{- fail "set either sink.config (a YAML object) or sink.configYaml (a string), not both" }}
 {{- end }}
 {{- $grace := int .Values.relay.shutdownGraceSeconds }}
 {{- $termination := int .Values.terminationGracePeriodSeconds }}
@@ -186,8 +233,13 @@ message saying which value to change. Renders nothing.
 - name: KAFKA_LIBRDKAFKA
   value: {{ toJson . | quote }}
 {{- end }}
+{{- if include "dionysus-relay.isSink" . }}
+- name: SINK_FILE
+  value: /etc/dionysus-relay/sink.yaml
+{{- else }}
 - name: TOPICS_FILE
   value: /etc/dionysus-relay/topics.yaml
+{{- end }}
 - name: LOG_LEVEL
   value: {{ .Values.relay.logLevel | quote }}
 - name: LOG_FORMAT
@@ -196,10 +248,20 @@ message saying which value to change. Renders nothing.
   value: "0.0.0.0"
 - name: HTTP_PORT
   value: {{ .Values.httpPort | toString | quote }}
-- name: RELAY_SHUTDOWN_GRACE_MS
+- name: {{ if include "dionysus-relay.isSink" . }}SINK_SHUTDOWN_GRACE_MS{{ else }}RELAY_SHUTDOWN_GRACE_MS{{ end }}
   value: {{ mul (int .Values.relay.shutdownGraceSeconds) 1000 | toString | quote }}
 - name: HEALTH_LIVENESS_TIMEOUT_MS
   value: {{ mul (int .Values.relay.livenessTimeoutSeconds) 1000 | toString | quote }}
+{{- if include "dionysus-relay.isSink" . }}
+{{- if not (kindIs "invalid" .Values.sink.maxBatchMessages) }}
+- name: SINK_MAX_BATCH_MESSAGES
+  value: {{ .Values.sink.maxBatchMessages | toString | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" .Values.sink.concurrency) }}
+- name: SINK_CONCURRENCY
+  value: {{ .Values.sink.concurrency | toString | quote }}
+{{- end }}
+{{- else }}
 - name: HEALTH_COMPAT_FILE
   value: {{ .Values.relay.healthCompatFile | toString | quote }}
 {{- if not (kindIs "invalid" .Values.relay.batchSize) }}
@@ -210,6 +272,7 @@ message saying which value to change. Renders nothing.
 - name: RELAY_POLL_INTERVAL_MS
   value: {{ .Values.relay.pollIntervalMs | toString | quote }}
 {{- end }}
+{{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
@@ -217,23 +280,23 @@ message saying which value to change. Renders nothing.
 
 {{/* Volume mounts of the relay container. */}}
 {{- define "dionysus-relay.volumeMounts" -}}
-- name: dionysus-relay-config
+- name: {{ include "dionysus-relay.componentName" . }}-config
   mountPath: /etc/dionysus-relay
   readOnly: true
-- name: dionysus-relay-tmp
+- name: {{ include "dionysus-relay.componentName" . }}-tmp
   mountPath: /tmp
 {{- if .Values.database.mountAsFile }}
-- name: dionysus-relay-database
+- name: {{ include "dionysus-relay.componentName" . }}-database
   mountPath: /var/run/secrets/dionysus-relay/database
   readOnly: true
 {{- end }}
 {{- if .Values.database.sslCa.existingSecret }}
-- name: dionysus-relay-database-ca
+- name: {{ include "dionysus-relay.componentName" . }}-database-ca
   mountPath: /var/run/secrets/dionysus-relay/database-ca
   readOnly: true
 {{- end }}
 {{- if .Values.kafka.ssl.ca.existingSecret }}
-- name: dionysus-relay-kafka-ca
+- name: {{ include "dionysus-relay.componentName" . }}-kafka-ca
   mountPath: /var/run/secrets/dionysus-relay/kafka-ca
   readOnly: true
 {{- end }}
@@ -244,16 +307,16 @@ message saying which value to change. Renders nothing.
 
 {{/* Volumes the relay container needs, as a list of pod volumes. */}}
 {{- define "dionysus-relay.volumes" -}}
-- name: dionysus-relay-config
+- name: {{ include "dionysus-relay.componentName" . }}-config
   configMap:
     name: {{ include "dionysus-relay.configMapName" . }}
-- name: dionysus-relay-tmp
+- name: {{ include "dionysus-relay.componentName" . }}-tmp
   emptyDir:
     {{- with .Values.tmpSizeLimit }}
     sizeLimit: {{ . }}
     {{- end }}
 {{- if .Values.database.mountAsFile }}
-- name: dionysus-relay-database
+- name: {{ include "dionysus-relay.componentName" . }}-database
   secret:
     secretName: {{ .Values.database.existingSecret | quote }}
     items:
@@ -261,7 +324,7 @@ message saying which value to change. Renders nothing.
         path: {{ .Values.database.secretKey | quote }}
 {{- end }}
 {{- if .Values.database.sslCa.existingSecret }}
-- name: dionysus-relay-database-ca
+- name: {{ include "dionysus-relay.componentName" . }}-database-ca
   secret:
     secretName: {{ .Values.database.sslCa.existingSecret | quote }}
     items:
@@ -269,7 +332,7 @@ message saying which value to change. Renders nothing.
         path: {{ .Values.database.sslCa.key | quote }}
 {{- end }}
 {{- if .Values.kafka.ssl.ca.existingSecret }}
-- name: dionysus-relay-kafka-ca
+- name: {{ include "dionysus-relay.componentName" . }}-kafka-ca
   secret:
     secretName: {{ .Values.kafka.ssl.ca.existingSecret | quote }}
     items:
@@ -281,11 +344,11 @@ message saying which value to change. Renders nothing.
 {{- end }}
 {{- end }}
 
-{{/* One HTTP probe on the relay's port; $path and the probe's values from the dict. */}}
+{{/* One HTTP probe on the container's port; path, port and the probe's values from the dict. */}}
 {{- define "dionysus-relay.probe" -}}
 httpGet:
   path: {{ .path }}
-  port: http-metrics
+  port: {{ .port }}
 {{- range $k, $v := .probe }}
 {{- if ne $k "enabled" }}
 {{ $k }}: {{ $v }}
@@ -295,16 +358,16 @@ httpGet:
 
 {{/* The relay container, as one item of a containers list. Used by both modes. */}}
 {{- define "dionysus-relay.container" -}}
-- name: {{ .Values.containerName }}
+- name: {{ default (include "dionysus-relay.componentName" .) .Values.containerName }}
   image: {{ include "dionysus-relay.image" . | quote }}
   imagePullPolicy: {{ .Values.image.pullPolicy }}
   {{- if and (eq .Values.mode "sidecar") .Values.sidecar.native }}
   restartPolicy: Always
   {{- end }}
   args:
-    - run
+    - {{ if include "dionysus-relay.isSink" . }}sink{{ else }}run{{ end }}
   ports:
-    - name: http-metrics
+    - name: {{ include "dionysus-relay.portName" . }}
       containerPort: {{ .Values.httpPort }}
       protocol: TCP
   env:
@@ -317,15 +380,15 @@ httpGet:
     {{- include "dionysus-relay.volumeMounts" . | nindent 4 }}
   {{- if .Values.probes.startup.enabled }}
   startupProbe:
-    {{- include "dionysus-relay.probe" (dict "path" "/healthz" "probe" .Values.probes.startup) | nindent 4 }}
+    {{- include "dionysus-relay.probe" (dict "path" "/healthz" "port" (include "dionysus-relay.portName" .) "probe" .Values.probes.startup) | nindent 4 }}
   {{- end }}
   {{- if .Values.probes.liveness.enabled }}
   livenessProbe:
-    {{- include "dionysus-relay.probe" (dict "path" "/healthz" "probe" .Values.probes.liveness) | nindent 4 }}
+    {{- include "dionysus-relay.probe" (dict "path" "/healthz" "port" (include "dionysus-relay.portName" .) "probe" .Values.probes.liveness) | nindent 4 }}
   {{- end }}
   {{- if and .Values.probes.readiness.enabled (or (eq .Values.mode "standalone") .Values.sidecar.readinessProbe) }}
   readinessProbe:
-    {{- include "dionysus-relay.probe" (dict "path" "/readyz" "probe" .Values.probes.readiness) | nindent 4 }}
+    {{- include "dionysus-relay.probe" (dict "path" "/readyz" "port" (include "dionysus-relay.portName" .) "probe" .Values.probes.readiness) | nindent 4 }}
   {{- end }}
   {{- with .Values.resources }}
   resources:
@@ -372,9 +435,9 @@ Each renders YAML starting at column 0; indent it with nindent where it goes.
 {{- include "dionysus-relay.volumes" . }}
 {{- end }}
 
-{{/* Pod annotations that roll the application's pods when the topics change (map entries). */}}
+{{/* Pod annotations that roll the application's pods when the topics (or sink) file changes (map entries). */}}
 {{- define "dionysus-relay.sidecarPodAnnotations" -}}
-checksum/dionysus-relay-config: {{ include "dionysus-relay.configChecksum" . }}
+checksum/{{ include "dionysus-relay.componentName" . }}-config: {{ include "dionysus-relay.configChecksum" . }}
 {{- end }}
 
 {{/* The grace period the pod needs for the relay to drain: use it (or more) in the pod spec. */}}

@@ -97,6 +97,11 @@ test('the quick benchmark completes and writes a result file with every scenario
   assert.ok(live, 'live scenario ran');
   for (const key of ['p50', 'p95', 'p99', 'max'] as const) assert.equal(typeof live.commitToAckMs[key], 'number', `live ${key}`);
   assert.equal(typeof live.keptUp, 'boolean');
+  // The sink's scenarios: every message of the drained topic in the consumer table, every live commit too.
+  assert.equal(s.sinkDrain?.rowsInTable, s.sinkDrain?.messages);
+  assert.equal(typeof s.sinkDrain?.messagesPerSecondSpan, 'number');
+  assert.equal(s.sinkLive[0]?.rowsMissing, 0);
+  for (const key of ['p50', 'p99', 'max'] as const) assert.equal(typeof s.sinkLive[0]?.commitToTableMs[key], 'number', `sink live ${key}`);
   assert.equal(typeof s.ceilingPostgres?.rowsPerSecond, 'number');
   assert.equal(typeof s.ceilingKafka?.messagesPerSecond, 'number');
   assert.equal(typeof result.ratios.drainToPostgresCeiling, 'number');
