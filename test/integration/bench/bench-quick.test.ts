@@ -84,7 +84,9 @@ test('the quick benchmark completes and writes a result file with every scenario
   ];
   for (const [name, d] of drains) {
     assert.ok(d, name);
-    assert.equal(d.unpublished, 0, `${name}: every row published`);
+    // On failure, what the relays said last (failed rows, held resources, why they went idle).
+    const said = (): string => d.relayProcesses.map((p) => `--- ${p.label}, exit ${String(p.exitCode)}:\n${p.outputTail}`).join('\n');
+    assert.equal(d.unpublished, 0, d.unpublished === 0 ? '' : `${name}: every row published\n${said()}`);
     for (const key of ['wallSeconds', 'rowsPerSecondWall', 'rowsPerSecondSpan', 'relayCpuSecondsPer1000Rows', 'relayPeakRssMiB'] as const) {
       assert.equal(typeof d[key], 'number', `${name}.${key}`);
     }
