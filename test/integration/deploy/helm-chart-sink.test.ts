@@ -69,7 +69,7 @@ test('component: sink runs `sink` with the sink file mounted, its own env, probe
   assert.equal(tuned?.get('SINK_CONCURRENCY')?.['value'], '8');
 });
 
-test('the sink gets its own alerts (lag, dead letters, stopped partitions) and no relay dashboard', () => {
+test('the sink gets its own alerts (lag, dead letters, stopped partitions) and its own dashboard', () => {
   const all = manifests([...SINK_VALUES, '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.grafanaDashboard.enabled=true']);
   const rules = (ofKind(all, 'PrometheusRule')[0] as Obj)['spec']['groups'][0]['rules'] as Obj[];
   assert.deepEqual(rules.map((r) => r['alert']), ['DionysusSinkConsumerLag', 'DionysusSinkDeadLetters', 'DionysusSinkPartitionStopped', 'DionysusSinkDown']);
@@ -77,7 +77,11 @@ test('the sink gets its own alerts (lag, dead letters, stopped partitions) and n
   for (const rule of rules) {
     for (const [, name] of String(rule['expr']).matchAll(/dionysus_relay_sink_([a-z_]+)/g)) assert.ok(source.includes(`'${name}'`), `${name} is exported by the sink`);
   }
-  assert.equal(ofKind(all, 'ConfigMap').length, 1, 'no dashboard ConfigMap for the sink');
+  const dashboards = ofKind(all, 'ConfigMap').filter((m) => (m as Obj)['metadata']['labels']?.['grafana_dashboard'] === '1') as Obj[];
+  assert.equal(dashboards.length, 1, 'one dashboard ConfigMap');
+  assert.deepEqual(Object.keys(dashboards[0]?.['data'] ?? {}), ['dionysus-relay-sink.json'], 'the sink dashboard, not the relay one');
+  const shipped = JSON.parse(String(dashboards[0]?.['data']['dionysus-relay-sink.json'])) as unknown;
+  assert.deepEqual(shipped, JSON.parse(readFileSync(join(ROOT, 'helm', 'dionysus-relay', 'dashboards', 'dionysus-relay-sink.json'), 'utf8')));
 });
 
 test('rendering refuses a sink without its file, or with both forms of it, or an unknown component', () => {
