@@ -41,6 +41,14 @@ function main(file: string): string {
     out.push(`| ceiling: librdkafka produce only (${c.valueBytes} B, dr_cb) | ${c.messagesPerSecond} msg/s | – | ${Math.round((c.cpu.harness / c.messages) * 1e6) / 1000} (producer process) | – | – | ${c.cpu.unattributed} / ${c.cpu.wallSeconds} |`);
   }
   out.push('');
+  if (s.burst.length > 0) {
+    out.push('| burst | rows (rows/tx) | first commit → last append s | rows/s | relay CPU µs/row | its PG backends µs/row | broker µs/row | all PG µs/row | commit→ack p50 / p99 ms | CPU not ours (s) / wall (s) |');
+    out.push('|---|---|---|---|---|---|---|---|---|---|');
+    for (const b of s.burst) {
+      out.push(`| ${b.shape} transactions | ${b.rows} (${b.rowsPerTransaction}) | ${b.commitToLastAppendSeconds} | ${b.rowsPerSecond} | ${b.relayCpuMicrosPerRow} | ${b.relayPostgresCpuMicrosPerRow} | ${b.brokerCpuMicrosPerRow} | ${b.postgresCpuMicrosPerRow} | ${b.commitToAckMs.p50} / ${b.commitToAckMs.p99} | ${b.cpu.unattributed} / ${b.cpu.wallSeconds} |`);
+    }
+    out.push('');
+  }
   if (s.live.length > 0) {
     out.push('| live load | generator achieved rows/s (rows/tx) | commit→ack p50 / p95 / p99 / max ms | kept up | pending max, slope/s | relay CPU s/1k rows | its PG CPU s/1k | app commit p50 ms | CPU not ours (s) / wall (s) |');
     out.push('|---|---|---|---|---|---|---|---|---|');
