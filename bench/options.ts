@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
  *   --profile          also run one drain under `node --cpu-prof` and summarise the profile
  *   --sweep            also run the drain with a grid of relay settings (batch, in-flight, linger)
  *   --live-notify      also run the live scenario with the optional NOTIFY trigger installed
- *   --only LIST        comma-separated scenarios: drain,burst,live,scaleout,strict,ceiling-pg,ceiling-kafka,sink-drain,sink-live
+ *   --only LIST        comma-separated scenarios: drain,burst,schema-cost,live,scaleout,strict,ceiling-pg,ceiling-kafka,sink-drain,sink-live
  *   --burst-rows N     rows of each burst (default 100k, 10k quick)
  *   --set KEY=VALUE    env for every relay child (RELAY_BATCH_SIZE=1000, KAFKA_LIBRDKAFKA=...)
  *   --schema NAME      schema of the fixture (default bench, bench_quick with --quick)
@@ -17,9 +17,9 @@ import { parseArgs } from 'node:util';
  *   --relay-cli FILE   run this compiled CLI instead of build/src/cli/bin.js (A/B a candidate build)
  *   --rows N           pending rows of the drain, scale-out, strict and ceiling scenarios (default 200k, 20k quick)
  */
-export type ScenarioName = 'drain' | 'burst' | 'live' | 'scaleout' | 'strict' | 'ceiling-pg' | 'ceiling-kafka' | 'sink-drain' | 'sink-live';
+export type ScenarioName = 'drain' | 'burst' | 'schema-cost' | 'live' | 'scaleout' | 'strict' | 'ceiling-pg' | 'ceiling-kafka' | 'sink-drain' | 'sink-live';
 
-export const ALL_SCENARIOS: readonly ScenarioName[] = ['ceiling-pg', 'ceiling-kafka', 'drain', 'burst', 'scaleout', 'strict', 'live', 'sink-drain', 'sink-live'];
+export const ALL_SCENARIOS: readonly ScenarioName[] = ['ceiling-pg', 'ceiling-kafka', 'drain', 'burst', 'schema-cost', 'scaleout', 'strict', 'live', 'sink-drain', 'sink-live'];
 
 export interface Sizes {
   /** Published rows kept in the table between runs. */
@@ -88,9 +88,11 @@ See docs/benchmarks.md for what each scenario measures.
 
 Options:
   --quick             CI-sized run: small history, 20k-row drain, 10 s of live load at 1k rows/s
-  --only LIST         comma-separated scenarios: drain,burst,live,scaleout,strict,ceiling-pg,
-                      ceiling-kafka,sink-drain,sink-live (default: all; burst = rows committed in
-                      four large transactions, then in 5-row ones, while a relay idles; strict = two
+  --only LIST         comma-separated scenarios: drain,burst,schema-cost,live,scaleout,strict,
+                      ceiling-pg,ceiling-kafka,sink-drain,sink-live (default: all; burst = rows
+                      committed in four large transactions, then in 5-row ones, while a relay idles;
+                      schema-cost = three drains: the gem's eight indexes, the publishing index
+                      alone, RELAY_ON_PUBLISH=delete; strict = two
                       drains of an ordering: strict
                       topic, without and with the optional index of sql/optional/strict_retry_index.sql;
                       sink-drain = the sink applying a topic the relay filled, sink-live = commit to

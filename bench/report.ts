@@ -4,6 +4,7 @@ import type { ProfileSummary } from './profile-summary';
 import type { KafkaCeilingResult, PostgresCeilingResult } from './scenarios/ceilings';
 import type { BurstResult } from './scenarios/burst';
 import type { DrainResult } from './scenarios/drain';
+import type { SchemaCostResult } from './scenarios/schema-cost';
 import type { LiveResult } from './scenarios/live';
 import type { SinkDrainResult, SinkLiveResult } from './scenarios/sink';
 import type { StrictDrainResult } from './scenarios/strict';
@@ -24,6 +25,8 @@ export interface BenchResult {
     readonly drain?: DrainResult;
     /** Rows committed while the relay idles: large transactions, then small ones. */
     readonly burst: readonly BurstResult[];
+    /** The drain on the gem's indexes, on the publishing index alone, and with on_publish delete. */
+    readonly schemaCost?: SchemaCostResult;
     readonly scaleOut?: DrainResult;
     /** ordering: strict, without and with sql/optional/strict_retry_index.sql. */
     readonly strict?: StrictDrainResult;
@@ -140,6 +143,17 @@ export function formatSummary(r: BenchResult): string {
     rows.push([`burst, ${b.rowsPerTransaction} rows/tx`, `${b.rows} rows, first commit→last append`, `${b.rowsPerSecond} rows/s (${b.commitToLastAppendSeconds} s)`]);
     rows.push(['', 'µs/row: relay, its PG backends, broker, all PG', `${b.relayCpuMicrosPerRow}, ${b.relayPostgresCpuMicrosPerRow}, ${b.brokerCpuMicrosPerRow}, ${b.postgresCpuMicrosPerRow}`]);
     rows.push(['', 'commit→ack p50/p99/max, duplicates', `${b.commitToAckMs.p50} / ${b.commitToAckMs.p99} / ${b.commitToAckMs.max} ms, ${b.duplicateMessages}`]);
+  }
+  if (s.schemaCost) {
+    const c = s.schemaCost;
+    for (const [name, d, pg] of [
+      ["gem's 8 indexes", c.gemIndexes, c.postgresCpuMicrosPerRow.gemIndexes],
+      ['publishing index only', c.publishingIndexOnly, c.postgresCpuMicrosPerRow.publishingIndexOnly],
+      ['on_publish delete', c.onPublishDelete, c.postgresCpuMicrosPerRow.onPublishDelete],
+    ] as const) {
+      rows.push([`schema cost: ${name}`, 'rows/s (spawn→exit), all-PG µs/row, relay PG µs/row', `${d.rowsPerSecondWall}, ${pg}, ${round(d.relayPostgresCpuSecondsPer1000Rows * 1000, 1)}`]);
+    }
+    rows.push(['', 'per convenience index (relay PG µs/row)', `${c.perIndexMicrosPerRow} (${c.droppedIndexes.length} indexes)`]);
   }
   for (const l of s.live) {
     rows.push([`live ${l.offeredRate}/s × ${l.seconds} s${l.notifyTrigger ? ' +NOTIFY' : ''}`, 'commit→ack p50/p95/p99/max', `${l.commitToAckMs.p50} / ${l.commitToAckMs.p95} / ${l.commitToAckMs.p99} / ${l.commitToAckMs.max} ms`]);

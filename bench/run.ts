@@ -14,6 +14,7 @@ import { computeRatios, formatSummary, judgeTargets, type BenchResult } from './
 import { runKafkaCeiling, runPostgresCeiling } from './scenarios/ceilings';
 import { runBurst } from './scenarios/burst';
 import { runDrain } from './scenarios/drain';
+import { runSchemaCost } from './scenarios/schema-cost';
 import { runLive } from './scenarios/live';
 import { runSinkDrain, runSinkLive } from './scenarios/sink';
 import { runStrictDrains } from './scenarios/strict';
@@ -116,6 +117,7 @@ async function runScenarios(
   if (want('burst')) {
     for (const shape of ['large', 'small'] as const) burst.push(await runBurst(ctx, { rows: sizes.burstRows, shape }));
   }
+  const schemaCost = want('schema-cost') ? await runSchemaCost(ctx, sizes.drainRows) : undefined;
   const scaleOut = want('scaleout') ? await runDrain(ctx, { label: 'scaleout', rows: sizes.drainRows, relays: 2, verify: true }) : undefined;
   const strict = want('strict') ? await runStrictDrains(ctx, sizes.drainRows) : undefined;
   const ceilingKafka = want('ceiling-kafka') ? await runKafkaCeiling(ctx, sizes.drainRows) : undefined;
@@ -142,6 +144,7 @@ async function runScenarios(
     results: {
       ...(drain ? { drain } : {}),
       burst,
+      ...(schemaCost ? { schemaCost } : {}),
       ...(scaleOut ? { scaleOut } : {}),
       ...(strict ? { strict } : {}),
       live,
