@@ -9,6 +9,7 @@ import { genesisRunStatements, idCount, idPage } from '../../../src/postgres/gen
 import { qualifiedTable, quoteIdent, quoteRelation } from '../../../src/postgres/identifiers';
 import { LOCK_INSTANCE } from '../../../src/postgres/lock-sql';
 import { MIGRATION_STATEMENTS, createSchema } from '../../../src/postgres/migrator-sql';
+import { observerFirstPage, observerNextPage } from '../../../src/postgres/observer-sql';
 import { outboxStatements } from '../../../src/postgres/outbox-sql';
 import { PING } from '../../../src/postgres/session-sql';
 import { packageRoot } from '../../../src/package-root';
@@ -47,6 +48,8 @@ function everyStatement(onPublish: 'mark' | 'delete', relayXids: boolean): State
     ...statementsIn(genesisRunStatements(qualifiedTable('s', 'dionysus_relay_genesis_runs'))),
     idPage('"users"', 'id IS NOT NULL', 1),
     idCount('"users"', 'id IS NOT NULL'),
+    observerFirstPage('SELECT id FROM rentals WHERE account_id = ANY($1::bigint[])'),
+    observerNextPage('SELECT id FROM rentals WHERE account_id = ANY($1::bigint[])'),
     ...statementsIn(MIGRATION_STATEMENTS),
     createSchema('s'),
     PING,
