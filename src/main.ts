@@ -164,7 +164,14 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
           logger,
         );
   const listener = settings.relay.listenNotify
-    ? new NotifyListener(connectionConfig(settings.database, 'dionysus-relay-listen'), () => loop.wake(), logger)
+    ? new NotifyListener(
+        connectionConfig(settings.database, 'dionysus-relay-listen'),
+        (cause) => {
+          if (cause === 'notification') metrics.notificationReceived();
+          loop.wake();
+        },
+        logger,
+      )
     : undefined;
   const http = new HttpServer(settings.http, registry, health, logger);
   // Drain: the loop finishes its batches (/metrics and /healthz keep answering meanwhile). Release:

@@ -59,6 +59,10 @@ export const METRICS = {
     labelNames: ['broker'] as const,
   },
   inflight: { name: 'inflight_messages', help: 'Messages handed to the producer whose delivery report has not arrived yet.' },
+  notifications: {
+    name: 'notifications_total',
+    help: 'Notifications of the optional insert trigger received on the LISTEN connection (RELAY_LISTEN_NOTIFY); each wakes the sleeping workers.',
+  },
   poolConnections: {
     name: 'pg_pool_connections',
     help: 'PostgreSQL pool connections: total (open), idle, waiting (callers queued for a connection).',

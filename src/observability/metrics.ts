@@ -87,6 +87,7 @@ export class RelayMetrics implements RelayEvents {
   private readonly unconfigured: Gauge<'topic'>;
   private readonly kafkaQueue: Gauge;
   private readonly brokerRtt: Gauge<'broker'>;
+  private readonly notifications: Counter<never>;
   private readonly deadTuples: Gauge;
   private readonly vacuumAge: Gauge;
   private readonly tableBytes: Gauge;
@@ -115,6 +116,7 @@ export class RelayMetrics implements RelayEvents {
     this.unconfigured = new Gauge(on(METRICS.unconfigured));
     this.kafkaQueue = new Gauge(on(METRICS.kafkaQueue));
     this.brokerRtt = new Gauge(on(METRICS.brokerRtt));
+    this.notifications = new Counter(on(METRICS.notifications));
     const publisherSource = (): { readonly inflight: number } | undefined => this.publisher;
     new Gauge({
       ...on(METRICS.inflight),
@@ -149,6 +151,11 @@ export class RelayMetrics implements RelayEvents {
   /** The publisher whose in-flight count is read on every scrape. */
   observePublisher(publisher: { readonly inflight: number }): void {
     this.publisher = publisher;
+  }
+
+  /** A NOTIFY of the insert trigger arrived (postgres/notify-listener.ts). */
+  notificationReceived(): void {
+    this.notifications.inc();
   }
 
   // ---------------------------------------------------------------- RelayEvents
