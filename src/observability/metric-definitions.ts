@@ -65,7 +65,7 @@ export const METRICS = {
   },
   poolConnections: {
     name: 'pg_pool_connections',
-    help: 'PostgreSQL pool connections: total (open), idle, waiting (callers queued for a connection).',
+    help: 'PostgreSQL pool, parts that add up: active (connections in use), idle (open, unused), waiting (callers queued for a connection).',
     labelNames: ['state'] as const,
   },
   deadTuples: { name: 'outbox_dead_tuples', help: 'n_dead_tup of the outbox table (pg_stat_user_tables).' },

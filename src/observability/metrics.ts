@@ -244,7 +244,11 @@ export class RelayMetrics implements RelayEvents {
   }
 }
 
-/** `<name>{state="total|idle|waiting"}` of a pool read on every scrape (the relay's and the sink's). */
+/**
+ * `<name>{state="active|idle|waiting"}` of a pool read on every scrape (the relay's and the sink's).
+ * Parts only, never their total beside them: sum() over states (or over relays) stays meaningful,
+ * and the open connections are active + idle.
+ */
 export function poolGauge(registry: Registry, name: string, source: () => PoolCounts | undefined): void {
   new Gauge({
     name,
@@ -254,7 +258,7 @@ export function poolGauge(registry: Registry, name: string, source: () => PoolCo
     collect() {
       const pool = source();
       if (pool === undefined) return;
-      this.set({ state: 'total' }, pool.totalCount);
+      this.set({ state: 'active' }, Math.max(0, pool.totalCount - pool.idleCount));
       this.set({ state: 'idle' }, pool.idleCount);
       this.set({ state: 'waiting' }, pool.waitingCount);
     },

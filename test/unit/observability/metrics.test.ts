@@ -186,7 +186,8 @@ describe('RelayMetrics from timers and on scrape', () => {
     pool.waitingCount = 2;
     publisher.inflight = 250;
     assert.equal(await valueOf(registry, 'dionysus_relay_inflight_messages', {}), 250);
-    assert.equal(await valueOf(registry, 'dionysus_relay_pg_pool_connections', { state: 'total' }), 6);
+    assert.equal(await valueOf(registry, 'dionysus_relay_pg_pool_connections', { state: 'active' }), 5);
+    assert.equal(await valueOf(registry, 'dionysus_relay_pg_pool_connections', { state: 'total' }), undefined);
     assert.equal(await valueOf(registry, 'dionysus_relay_pg_pool_connections', { state: 'idle' }), 1);
     assert.equal(await valueOf(registry, 'dionysus_relay_pg_pool_connections', { state: 'waiting' }), 2);
   });
