@@ -47,6 +47,11 @@ export const METRICS = {
     labelNames: topicLabel,
   },
   oldestAge: { name: 'oldest_pending_age_seconds', help: 'Age of the oldest unpublished outbox row per topic (0 when none), as of the last backlog poll.', labelNames: topicLabel },
+  givenUpRows: {
+    name: 'given_up_rows',
+    help: "Outbox rows given up (retry_at = 'infinity': RETRY_MAX_ATTEMPTS failures, or set aside as POISON_ROW) per claimed topic, as of the last backlog poll; they need a human.",
+    labelNames: topicLabel,
+  },
   unconfigured: {
     name: 'unconfigured_pending_rows',
     help: 'Pending outbox rows of topics this relay does not claim (left to another relay or the gem), as of the last backlog poll.',

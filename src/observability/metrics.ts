@@ -24,8 +24,12 @@ export interface BuildInfo {
 /** One topic's backlog as the poller read it. */
 export interface TopicBacklog {
   readonly topic: string;
+  /** Unpublished rows, given-up rows excluded. */
   readonly pending: number;
+  /** Age of the oldest pending row; 0 when none. */
   readonly oldestAgeSeconds: number;
+  /** Rows given up (retry_at = 'infinity'). */
+  readonly givenUp: number;
 }
 
 export interface TableHealth {
@@ -85,6 +89,7 @@ export class RelayMetrics implements RelayEvents {
   private readonly pending: Gauge<'topic'>;
   private readonly oldestAge: Gauge<'topic'>;
   private readonly unconfigured: Gauge<'topic'>;
+  private readonly givenUpRows: Gauge<'topic'>;
   private readonly kafkaQueue: Gauge;
   private readonly brokerRtt: Gauge<'broker'>;
   private readonly notifications: Counter<never>;
@@ -114,6 +119,7 @@ export class RelayMetrics implements RelayEvents {
     this.pending = new Gauge(on(METRICS.pending));
     this.oldestAge = new Gauge(on(METRICS.oldestAge));
     this.unconfigured = new Gauge(on(METRICS.unconfigured));
+    this.givenUpRows = new Gauge(on(METRICS.givenUpRows));
     this.kafkaQueue = new Gauge(on(METRICS.kafkaQueue));
     this.brokerRtt = new Gauge(on(METRICS.brokerRtt));
     this.notifications = new Counter(on(METRICS.notifications));
@@ -220,8 +226,9 @@ export class RelayMetrics implements RelayEvents {
   }
 
   /**
-   * The backlog poll's rows, every topic with pending rows; configured topics missing from them
-   * have nothing pending, and unclaimed topics that drained lose their series.
+   * The backlog poll's rows, every topic with unpublished rows; configured topics missing from them
+   * have nothing pending or given up, and unclaimed topics that drained lose their series. Given-up
+   * rows are reported for every topic this relay claims (the observer pseudo-topic included).
    */
   recordBacklog(rows: readonly TopicBacklog[]): void {
     const byTopic = new Map(rows.map((r) => [r.topic, r]));
@@ -230,9 +237,10 @@ export class RelayMetrics implements RelayEvents {
       this.pending.set({ topic }, row?.pending ?? 0);
       this.oldestAge.set({ topic }, row === undefined ? 0 : Math.max(0, row.oldestAgeSeconds));
     }
+    for (const topic of this.claimedTopics) this.givenUpRows.set({ topic }, byTopic.get(topic)?.givenUp ?? 0);
     this.unconfigured.reset();
     for (const row of rows) {
-      if (!this.claimedTopics.has(row.topic)) this.unconfigured.set({ topic: row.topic }, row.pending);
+      if (!this.claimedTopics.has(row.topic) && row.pending > 0) this.unconfigured.set({ topic: row.topic }, row.pending);
     }
   }
 

@@ -100,6 +100,7 @@ interface DeploymentSpec {
 interface Rule {
   alert?: string;
   expr: string;
+  for?: string;
   annotations?: Record<string, string>;
 }
 
@@ -244,6 +245,7 @@ const RELAY_METRICS = new Set([
   'dionysus_relay_batches_abandoned_total',
   'dionysus_relay_pending_rows',
   'dionysus_relay_oldest_pending_age_seconds',
+  'dionysus_relay_given_up_rows',
   'dionysus_relay_publish_latency_seconds',
   'dionysus_relay_batch_phase_duration_seconds',
   'dionysus_relay_batch_size',
@@ -403,6 +405,7 @@ test('standalone full values: secrets by reference, librdkafka JSON, extra env, 
     'DionysusRelayOldestPendingRowCritical',
     'DionysusRelayPublishFailureRate',
     'DionysusRelayRowsGivenUp',
+    'DionysusRelayGivenUpRows',
     'DionysusRelayInstanceDown',
     'DionysusRelayDown',
   ]) {
@@ -411,6 +414,8 @@ test('standalone full values: secrets by reference, librdkafka JSON, extra env, 
   assert.match(byAlert.get('DionysusRelayOldestPendingRowTooOld')?.expr ?? '', /dionysus_relay_oldest_pending_age_seconds\{[^}]*job="rel-dionysus-relay"[^}]*\}\) > 120/);
   assert.match(byAlert.get('DionysusRelayPublishFailureRate')?.expr ?? '', /> 0\.02\s*$/);
   assert.match(byAlert.get('DionysusRelayRowsGivenUp')?.expr ?? '', /increase\(dionysus_relay_rows_given_up_total\{[^}]*\}\[1h\]\)\) > 0/);
+  assert.match(byAlert.get('DionysusRelayGivenUpRows')?.expr ?? '', /^max by \(namespace, topic\) \(dionysus_relay_given_up_rows\{[^}]*\}\) > 0$/);
+  assert.equal(byAlert.get('DionysusRelayGivenUpRows')?.for, '1h');
   assert.match(byAlert.get('DionysusRelayDown')?.expr ?? '', /^absent\(up\{/);
   for (const rule of rules) {
     for (const name of metricNames(rule.expr)) assert.ok(isKnownMetric(name), `alert ${rule.alert} reads unknown metric ${name}`);
@@ -573,6 +578,7 @@ test('the Grafana dashboard parses and reads only metrics the relay exports', ()
     'dionysus_relay_pg_pool_connections',
     'dionysus_relay_outbox_dead_tuples',
     'dionysus_relay_outbox_table_bytes',
+    'dionysus_relay_given_up_rows',
   ]) {
     assert.ok(used.has(expected), `dashboard does not show ${expected}`);
   }
