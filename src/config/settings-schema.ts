@@ -271,6 +271,12 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       default: 500,
       env: 'RELAY_ERROR_BACKOFF_MS',
     },
+    startRetryMaxMs: {
+      doc: '`run`: longest pause between two attempts to reach PostgreSQL or Kafka at start, in ms. `run` waits for them (readiness says why); pauses start at 250 ms and double up to it, with jitter.',
+      rule: int(1, MAX_TIMER_MS),
+      default: 10000,
+      env: 'RELAY_START_RETRY_MAX_MS',
+    },
   },
   retry: {
     baseSeconds: {

@@ -38,6 +38,7 @@ export interface Settings {
     batchSize: number;
     maxInflightBatches: number;
     pollIntervalMs: number;
+    startRetryMaxMs: number;
     listenNotify: boolean;
     onPublish: 'mark' | 'delete';
     poisonMaxCrashes: number;
