@@ -12,6 +12,8 @@ export const DEPENDENCY_LABELS: Readonly<Record<Dependency, string>> = { postgre
 export interface DependencyState {
   readonly ok: boolean;
   readonly detail: string;
+  /** Attempts that failed so far (shown by /readyz: how long it has been trying). */
+  readonly failedAttempts?: number;
 }
 
 export interface DependencyWaitOptions {
@@ -90,9 +92,9 @@ export class DependencyWait {
         return outcome.value;
       }
       const reason = stableReason(failureReason(outcome.err));
-      this.states.set(dependency, { ok: false, detail: `waiting for ${label}: ${reason}` });
-      if (!(outcome.err instanceof RelayError) || !outcome.err.retriable) throw outcome.err;
       failures += 1;
+      this.states.set(dependency, { ok: false, detail: `waiting for ${label}: ${reason}`, failedAttempts: failures });
+      if (!(outcome.err instanceof RelayError) || !outcome.err.retriable) throw outcome.err;
       const pauseMs = startRetryMs(failures, this.options.maxRetryMs, this.options.random);
       if (reason !== lastReason) {
         // A new kind of failure: worth a line. The same one again is not (attempts go on quietly).

@@ -62,7 +62,7 @@ test('the state shows the last failure while waiting', async () => {
     throw new RelayError('KAFKA_UNAVAILABLE', 'cannot connect to Kafka: long text', { retriable: true, context: { reason: 'Connection refused' } });
   });
   await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(wait.status('kafka'), { ok: false, detail: 'waiting for Kafka: Connection refused' });
+  assert.deepEqual(wait.status('kafka'), { ok: false, detail: 'waiting for Kafka: Connection refused', failedAttempts: 1 });
   wait.stop();
   assert.equal(await waiting, STOPPED);
 });
