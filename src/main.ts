@@ -247,7 +247,7 @@ async function startDependencies(
   try {
     await http.start();
     const targets = { pool, publisher, databaseUrl: settings.database.url, brokers: settings.kafka.brokers, logger };
-    const outcome = await connectDependencies({ ...targets, migrateSchema: args.migrateAtStart === true ? settings.database.schema : undefined }, parts.waiting);
+    const outcome = await connectDependencies({ ...targets, migrateSchema: args.migrateAtStart === true || settings.relay.migrateAtStart ? settings.database.schema : undefined }, parts.waiting);
     if (outcome === 'stopped') {
       await close();
       return outcome;

@@ -147,7 +147,8 @@ Waits for PostgreSQL and Kafka when they do not answer yet (/readyz says why mea
 at once when one refuses the credentials, the database name or the certificate.
 
   --topics FILE      topics YAML (env TOPICS_FILE, default config/topics.yaml)
-  --migrate          apply the migrations of \`migrate\` (without --with) once PostgreSQL answers
+  --migrate          apply the migrations of \`migrate\` (without --with) once PostgreSQL
+                     answers, before publishing (env RELAY_MIGRATE=true)
   --exit-when-idle   publish what is pending, then exit 0 (jobs, tests); does not wait for
                      PostgreSQL or Kafka: exits 1 when one does not answer
 ${COMMON_HELP}`,

@@ -39,6 +39,7 @@ export interface Settings {
     maxInflightBatches: number;
     pollIntervalMs: number;
     startRetryMaxMs: number;
+    migrateAtStart: boolean;
     listenNotify: boolean;
     onPublish: 'mark' | 'delete';
     poisonMaxCrashes: number;

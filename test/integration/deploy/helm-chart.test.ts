@@ -256,6 +256,7 @@ const RELAY_METRICS = new Set([
   'dionysus_relay_outbox_table_bytes',
   'dionysus_relay_outbox_index_bytes',
   'dionysus_relay_build_info',
+  'dionysus_relay_dependency_up',
 ]);
 const HISTOGRAMS = ['dionysus_relay_publish_latency_seconds', 'dionysus_relay_batch_phase_duration_seconds', 'dionysus_relay_batch_size'];
 /** Prometheus' own `up`, and prom-client's default process metrics (nodejs_* below). */
@@ -404,6 +405,7 @@ test('standalone full values: secrets by reference, librdkafka JSON, extra env, 
     'DionysusRelayPublishFailureRate',
     'DionysusRelayRowsGivenUp',
     'DionysusRelayInstanceDown',
+    'DionysusRelayDependencyDown',
     'DionysusRelayDown',
   ]) {
     assert.ok(byAlert.has(alert), `alert ${alert} missing`);
@@ -412,6 +414,7 @@ test('standalone full values: secrets by reference, librdkafka JSON, extra env, 
   assert.match(byAlert.get('DionysusRelayPublishFailureRate')?.expr ?? '', /> 0\.02\s*$/);
   assert.match(byAlert.get('DionysusRelayRowsGivenUp')?.expr ?? '', /increase\(dionysus_relay_rows_given_up_total\{[^}]*\}\[1h\]\)\) > 0/);
   assert.match(byAlert.get('DionysusRelayDown')?.expr ?? '', /^absent\(up\{/);
+  assert.match(byAlert.get('DionysusRelayDependencyDown')?.expr ?? '', /^dionysus_relay_dependency_up\{[^}]*job="rel-dionysus-relay"[^}]*\} == 0$/);
   for (const rule of rules) {
     for (const name of metricNames(rule.expr)) assert.ok(isKnownMetric(name), `alert ${rule.alert} reads unknown metric ${name}`);
   }
@@ -573,6 +576,7 @@ test('the Grafana dashboard parses and reads only metrics the relay exports', ()
     'dionysus_relay_pg_pool_connections',
     'dionysus_relay_outbox_dead_tuples',
     'dionysus_relay_outbox_table_bytes',
+    'dionysus_relay_dependency_up',
   ]) {
     assert.ok(used.has(expected), `dashboard does not show ${expected}`);
   }
