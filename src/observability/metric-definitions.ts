@@ -68,6 +68,10 @@ export const METRICS = {
   vacuumAge: { name: 'outbox_last_autovacuum_age_seconds', help: 'Seconds since the outbox table was last vacuumed (autovacuum or VACUUM); NaN when never.' },
   tableBytes: { name: 'outbox_table_bytes', help: 'pg_table_size of the outbox table (heap and TOAST).' },
   indexBytes: { name: 'outbox_index_bytes', help: 'pg_indexes_size of the outbox table (all its indexes).' },
+  active: {
+    name: 'active',
+    help: 'Whether this relay may claim (1) or stands by without an active slot (0); always 1 with relay.activeSlots = 0.',
+  },
   buildInfo: {
     name: 'build_info',
     help: 'Always 1; labels say which relay, Node.js and librdkafka versions run.',
