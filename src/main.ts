@@ -198,7 +198,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   databaseProbe.start();
   backlogPoller.start();
   logger.info(
-    { topics: topics.topics.map((t) => t.name), workers: lockPlan.maxInflightBatches, batchSize: lockPlan.batchSize, activeSlots: settings.relay.activeSlots, slot: slot.heldSlot },
+    { instance, topics: topics.topics.map((t) => t.name), workers: lockPlan.maxInflightBatches, batchSize: lockPlan.batchSize, activeSlots: settings.relay.activeSlots, slot: slot.heldSlot },
     'relay running',
   );
 
