@@ -40,6 +40,8 @@ export interface Settings {
     activeSlots: number;
     lockTableShare: number;
     pollIntervalMs: number;
+    startRetryMaxMs: number;
+    migrateAtStart: boolean;
     listenNotify: boolean;
     onPublish: 'mark' | 'delete';
     poisonMaxCrashes: number;

@@ -232,6 +232,11 @@ class TopicsWalker {
         w.fail(w.node(at('sql')) ?? obs, `${path}.sql`, "required: a statement taking $1 (observed ids) and returning the related records' id");
         continue;
       }
+      if (/\$([2-9]|\d\d)/.test(sql)) {
+        // The relay pages through the statement's result with parameters of its own.
+        w.fail(w.node(at('sql')) ?? obs, `${path}.sql`, 'the statement may only use $1');
+        continue;
+      }
       result.push({ name, model, attributes, topic, republish, sql, path });
     }
     return result;

@@ -36,8 +36,26 @@ export interface ClaimedRow {
   readonly attempts: number;
   /** created_at in epoch milliseconds (UTC), for latency. */
   readonly createdAtMs: number;
-  /** The optional changeset column (`{"attr": [old, new]}`), null when absent. */
+  /** The optional changeset column (`{"attr": [old, new]}`), null when absent or not a JSON object. */
   readonly changeset: Record<string, unknown> | null;
+}
+
+/**
+ * A claimed row's changeset: the object the claim read from a json(b) column, or the text of a text
+ * column (claim-sql.ts) parsed here. Anything but a JSON object (an encrypted changeset, a string,
+ * an array) names no attribute: the row then publishes as if nothing known had changed, instead of
+ * failing its claim on every attempt.
+ */
+export function changesetFromColumn(value: unknown): Record<string, unknown> | null {
+  let parsed = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value) as unknown;
+    } catch {
+      return null;
+    }
+  }
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
 }
 
 export const DESTROYED_SUFFIX = '_destroyed';

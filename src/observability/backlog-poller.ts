@@ -61,8 +61,10 @@ export class BacklogPoller {
 
   private async poll(): Promise<void> {
     try {
-      const backlog = await this.pool.query<{ topic: string; pending: number; oldest_age_seconds: number }>(prepared(this.backlog));
-      this.sink.recordBacklog(backlog.rows.map((r) => ({ topic: r.topic, pending: r.pending, oldestAgeSeconds: r.oldest_age_seconds })));
+      const backlog = await this.pool.query<{ topic: string; pending: number; oldest_age_seconds: number | null; given_up: number }>(prepared(this.backlog));
+      this.sink.recordBacklog(
+        backlog.rows.map((r) => ({ topic: r.topic, pending: r.pending, oldestAgeSeconds: r.oldest_age_seconds ?? 0, givenUp: r.given_up })),
+      );
       const health = await this.pool.query<{ dead_tuples: number; vacuum_age_seconds: number | null; table_bytes: number; index_bytes: number }>(
         prepared(TABLE_HEALTH, [this.options.table]),
       );

@@ -47,6 +47,11 @@ export const METRICS = {
     labelNames: topicLabel,
   },
   oldestAge: { name: 'oldest_pending_age_seconds', help: 'Age of the oldest unpublished outbox row per topic (0 when none), as of the last backlog poll.', labelNames: topicLabel },
+  givenUpRows: {
+    name: 'given_up_rows',
+    help: "Outbox rows given up (retry_at = 'infinity': RETRY_MAX_ATTEMPTS failures, or set aside as POISON_ROW) per claimed topic, as of the last backlog poll; they need a human.",
+    labelNames: topicLabel,
+  },
   unconfigured: {
     name: 'unconfigured_pending_rows',
     help: 'Pending outbox rows of topics this relay does not claim (left to another relay or the gem), as of the last backlog poll.',
@@ -59,15 +64,24 @@ export const METRICS = {
     labelNames: ['broker'] as const,
   },
   inflight: { name: 'inflight_messages', help: 'Messages handed to the producer whose delivery report has not arrived yet.' },
+  notifications: {
+    name: 'notifications_total',
+    help: 'Notifications of the optional insert trigger received on the LISTEN connection (RELAY_LISTEN_NOTIFY); each wakes the sleeping workers.',
+  },
   poolConnections: {
     name: 'pg_pool_connections',
-    help: 'PostgreSQL pool connections: total (open), idle, waiting (callers queued for a connection).',
+    help: 'PostgreSQL pool, parts that add up: active (connections in use), idle (open, unused), waiting (callers queued for a connection).',
     labelNames: ['state'] as const,
   },
   deadTuples: { name: 'outbox_dead_tuples', help: 'n_dead_tup of the outbox table (pg_stat_user_tables).' },
   vacuumAge: { name: 'outbox_last_autovacuum_age_seconds', help: 'Seconds since the outbox table was last vacuumed (autovacuum or VACUUM); NaN when never.' },
   tableBytes: { name: 'outbox_table_bytes', help: 'pg_table_size of the outbox table (heap and TOAST).' },
   indexBytes: { name: 'outbox_index_bytes', help: 'pg_indexes_size of the outbox table (all its indexes).' },
+  dependencyUp: {
+    name: 'dependency_up',
+    help: 'Whether a dependency answers (1) or not (0), as readiness sees it: while run waits for it at start, then from the periodic PostgreSQL check and the Kafka producer\'s connection.',
+    labelNames: ['dependency'] as const,
+  },
   active: {
     name: 'active',
     help: 'Whether this relay may claim (1) or stands by without an active slot (0); always 1 with relay.activeSlots = 0.',

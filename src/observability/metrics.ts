@@ -24,8 +24,12 @@ export interface BuildInfo {
 /** One topic's backlog as the poller read it. */
 export interface TopicBacklog {
   readonly topic: string;
+  /** Unpublished rows, given-up rows excluded. */
   readonly pending: number;
+  /** Age of the oldest pending row; 0 when none. */
   readonly oldestAgeSeconds: number;
+  /** Rows given up (retry_at = 'infinity'). */
+  readonly givenUp: number;
 }
 
 export interface TableHealth {
@@ -41,6 +45,12 @@ export interface PoolCounts {
   readonly totalCount: number;
   readonly idleCount: number;
   readonly waitingCount: number;
+}
+
+/** dependency_up's values: true when the dependency answers. */
+export interface DependencyStates {
+  readonly postgres: boolean;
+  readonly kafka: boolean;
 }
 
 export interface RelayMetricsOptions {
@@ -72,6 +82,7 @@ export class RelayMetrics implements RelayEvents {
   private readonly claimedTopics: ReadonlySet<string>;
   private pool: PoolCounts | undefined;
   private publisher: { readonly inflight: number } | undefined;
+  private dependencies: (() => DependencyStates) | undefined;
   private lastRtt = new Map<string, number>();
 
   private readonly published: Counter<'topic'>;
@@ -85,8 +96,10 @@ export class RelayMetrics implements RelayEvents {
   private readonly pending: Gauge<'topic'>;
   private readonly oldestAge: Gauge<'topic'>;
   private readonly unconfigured: Gauge<'topic'>;
+  private readonly givenUpRows: Gauge<'topic'>;
   private readonly kafkaQueue: Gauge;
   private readonly brokerRtt: Gauge<'broker'>;
+  private readonly notifications: Counter<never>;
   private readonly deadTuples: Gauge;
   private readonly vacuumAge: Gauge;
   private readonly tableBytes: Gauge;
@@ -114,8 +127,10 @@ export class RelayMetrics implements RelayEvents {
     this.pending = new Gauge(on(METRICS.pending));
     this.oldestAge = new Gauge(on(METRICS.oldestAge));
     this.unconfigured = new Gauge(on(METRICS.unconfigured));
+    this.givenUpRows = new Gauge(on(METRICS.givenUpRows));
     this.kafkaQueue = new Gauge(on(METRICS.kafkaQueue));
     this.brokerRtt = new Gauge(on(METRICS.brokerRtt));
+    this.notifications = new Counter(on(METRICS.notifications));
     const publisherSource = (): { readonly inflight: number } | undefined => this.publisher;
     new Gauge({
       ...on(METRICS.inflight),
@@ -125,6 +140,15 @@ export class RelayMetrics implements RelayEvents {
       },
     });
     poolGauge(registry, METRIC_PREFIX + METRICS.poolConnections.name, () => this.pool);
+    const dependencySource = (): DependencyStates | undefined => this.dependencies?.();
+    new Gauge({
+      ...on(METRICS.dependencyUp),
+      collect() {
+        const states = dependencySource();
+        if (states === undefined) return;
+        for (const [dependency, up] of Object.entries(states)) this.set({ dependency }, up ? 1 : 0);
+      },
+    });
     this.deadTuples = new Gauge(on(METRICS.deadTuples));
     this.vacuumAge = new Gauge(on(METRICS.vacuumAge));
     this.tableBytes = new Gauge(on(METRICS.tableBytes));
@@ -152,6 +176,16 @@ export class RelayMetrics implements RelayEvents {
   /** The publisher whose in-flight count is read on every scrape. */
   observePublisher(publisher: { readonly inflight: number }): void {
     this.publisher = publisher;
+  }
+
+  /** A NOTIFY of the insert trigger arrived (postgres/notify-listener.ts). */
+  notificationReceived(): void {
+    this.notifications.inc();
+  }
+
+  /** Whether PostgreSQL and Kafka answer (readiness's view), read on every scrape. */
+  observeDependencies(source: () => DependencyStates): void {
+    this.dependencies = source;
   }
 
   // ---------------------------------------------------------------- RelayEvents
@@ -216,8 +250,9 @@ export class RelayMetrics implements RelayEvents {
   }
 
   /**
-   * The backlog poll's rows, every topic with pending rows; configured topics missing from them
-   * have nothing pending, and unclaimed topics that drained lose their series.
+   * The backlog poll's rows, every topic with unpublished rows; configured topics missing from them
+   * have nothing pending or given up, and unclaimed topics that drained lose their series. Given-up
+   * rows are reported for every topic this relay claims (the observer pseudo-topic included).
    */
   recordBacklog(rows: readonly TopicBacklog[]): void {
     const byTopic = new Map(rows.map((r) => [r.topic, r]));
@@ -226,9 +261,10 @@ export class RelayMetrics implements RelayEvents {
       this.pending.set({ topic }, row?.pending ?? 0);
       this.oldestAge.set({ topic }, row === undefined ? 0 : Math.max(0, row.oldestAgeSeconds));
     }
+    for (const topic of this.claimedTopics) this.givenUpRows.set({ topic }, byTopic.get(topic)?.givenUp ?? 0);
     this.unconfigured.reset();
     for (const row of rows) {
-      if (!this.claimedTopics.has(row.topic)) this.unconfigured.set({ topic: row.topic }, row.pending);
+      if (!this.claimedTopics.has(row.topic) && row.pending > 0) this.unconfigured.set({ topic: row.topic }, row.pending);
     }
   }
 
@@ -245,7 +281,11 @@ export class RelayMetrics implements RelayEvents {
   }
 }
 
-/** `<name>{state="total|idle|waiting"}` of a pool read on every scrape (the relay's and the sink's). */
+/**
+ * `<name>{state="active|idle|waiting"}` of a pool read on every scrape (the relay's and the sink's).
+ * Parts only, never their total beside them: sum() over states (or over relays) stays meaningful,
+ * and the open connections are active + idle.
+ */
 export function poolGauge(registry: Registry, name: string, source: () => PoolCounts | undefined): void {
   new Gauge({
     name,
@@ -255,7 +295,7 @@ export function poolGauge(registry: Registry, name: string, source: () => PoolCo
     collect() {
       const pool = source();
       if (pool === undefined) return;
-      this.set({ state: 'total' }, pool.totalCount);
+      this.set({ state: 'active' }, Math.max(0, pool.totalCount - pool.idleCount));
       this.set({ state: 'idle' }, pool.idleCount);
       this.set({ state: 'waiting' }, pool.waitingCount);
     },

@@ -6,22 +6,26 @@ import type { Statement } from './statement';
  */
 
 /**
- * Pending rows and the oldest one's age, per topic, of the (quoted) outbox table: configured topics
- * feed the backlog gauges, the others (rows this relay leaves to whoever owns them) the unconfigured
- * gauge. `published_at IS NULL` matches the partial publishing index, so only unpublished rows are
- * visited however long the published history is. Rows waiting for a retry count (they are late);
- * given-up rows (retry_at = 'infinity') do not: they will never be published, and counting them
- * would pin the oldest-age alert on forever.
+ * Pending rows, the oldest one's age and given-up rows, per topic, of the (quoted) outbox table:
+ * configured topics feed the backlog gauges, the others (rows this relay leaves to whoever owns
+ * them) the unconfigured gauge. `published_at IS NULL` matches the partial publishing index, so
+ * only unpublished rows are visited however long the published history is; a given-up row is one
+ * of them (never published), so one walk counts both, and a topic whose rows are all given up
+ * comes back with pending 0 and no oldest age. Rows waiting for a retry are pending (they are
+ * late); given-up rows (retry_at = 'infinity', after RETRY_MAX_ATTEMPTS failures or set aside as
+ * POISON_ROW) are not: they will never be published, and counting them would pin the oldest-age
+ * alert on forever. They are counted apart, for the rows-given-up alert.
  */
 export function backlogStatement(table: string): Statement {
+  const notGivenUp = `retry_at IS DISTINCT FROM 'infinity'::timestamp`;
   return {
     name: 'dionysus_relay_backlog',
     text: `SELECT topic,
-                 count(*)::float8 AS pending,
-                 extract(epoch FROM (now() AT TIME ZONE 'UTC') - min(created_at))::float8 AS oldest_age_seconds
+                 (count(*) FILTER (WHERE ${notGivenUp}))::float8 AS pending,
+                 extract(epoch FROM (now() AT TIME ZONE 'UTC') - min(created_at) FILTER (WHERE ${notGivenUp}))::float8 AS oldest_age_seconds,
+                 (count(*) FILTER (WHERE retry_at = 'infinity'::timestamp))::float8 AS given_up
             FROM ${table}
            WHERE published_at IS NULL
-             AND retry_at IS DISTINCT FROM 'infinity'::timestamp
            GROUP BY topic`,
   };
 }

@@ -160,9 +160,14 @@ export function claimStatements(table: string, options: { relayXids?: boolean } 
   // the values of their parent_from_changeset attributes ($4): the rest is left in the table, so a
   // huge changeset (a text attribute rewritten wholesale) costs neither transfer nor relay memory.
   // A changeset that is not an object reads as NULL (nothing observed) instead of failing the claim.
-  const changesetColumn = `CASE WHEN jsonb_typeof(o.changeset::jsonb) = 'object' THEN
+  // A column of another type than json(b) (the gem's encrypted changesets are text) is never cast
+  // here, where one value that is not JSON would fail every claim of the topic: its text comes as a
+  // JSON string, and changesetFromColumn (outbox-row.ts) parses it or finds nothing observed.
+  const changesetColumn = `CASE WHEN pg_typeof(o.changeset) IN ('jsonb'::regtype, 'json'::regtype) THEN
+                    CASE WHEN jsonb_typeof(o.changeset::jsonb) = 'object' THEN
                       (SELECT jsonb_object_agg(e.key, CASE WHEN e.key = ANY($4::text[]) THEN e.value END)
-                         FROM jsonb_each(o.changeset::jsonb) AS e) END`;
+                         FROM jsonb_each(o.changeset::jsonb) AS e) END
+                  ELSE to_jsonb(o.changeset::text) END`;
   return {
     claims: {
       plain: { name: 'dionysus_relay_claim', text: regular(withoutChangeset) },

@@ -5,6 +5,9 @@ import { LISTEN } from './session-sql';
 const RECONNECT_MIN_MS = 500;
 const RECONNECT_MAX_MS = 30_000;
 
+/** Why the listener wakes the loop: a notification arrived, or it has just started listening. */
+export type WakeCause = 'notification' | 'listening';
+
 /**
  * One dedicated connection per relay that LISTENs for the optional insert trigger
  * (sql/optional/notify_trigger.sql) and calls `onWake` for each notification. It must be a real
@@ -19,7 +22,7 @@ export class NotifyListener {
 
   constructor(
     private readonly config: ClientConfig,
-    private readonly onWake: () => void,
+    private readonly onWake: (cause: WakeCause) => void,
     private readonly logger: Logger,
   ) {}
 
@@ -38,7 +41,7 @@ export class NotifyListener {
   private async connect(): Promise<void> {
     if (this.stopped) return;
     const client = new Client(this.config);
-    client.on('notification', () => this.onWake());
+    client.on('notification', () => this.onWake('notification'));
     client.on('error', (err) => {
       this.logger.warn({ err: { message: err.message } }, 'LISTEN connection lost; polling until it is back');
       this.scheduleReconnect(client);
@@ -50,7 +53,7 @@ export class NotifyListener {
       this.client = client;
       this.backoffMs = RECONNECT_MIN_MS;
       // Rows committed while we were not listening are found by the next poll; wake once anyway.
-      this.onWake();
+      this.onWake('listening');
     } catch (err) {
       this.logger.warn({ err: { message: (err as Error).message } }, 'cannot LISTEN for outbox inserts; polling until it works');
       this.scheduleReconnect(client);

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient, QueryResult } from 'pg';
-import type { ClaimedRow } from '../domain/outbox-row';
+import { changesetFromColumn, type ClaimedRow } from '../domain/outbox-row';
 import { RelayError, errorMessage } from '../errors';
 import { probeCapabilities, type Capabilities } from './capabilities';
 import { beginAndClaimText } from './claim-sql';
@@ -106,6 +106,6 @@ function toClaimedRow(r: Record<string, unknown>): ClaimedRow {
     partitionKey: r['partition_key'] === null ? null : String(r['partition_key']),
     attempts: Number(r['attempts']),
     createdAtMs: Number(r['created_at_ms']),
-    changeset: typeof r['changeset'] === 'object' && r['changeset'] !== null ? (r['changeset'] as Record<string, unknown>) : null,
+    changeset: changesetFromColumn(r['changeset']),
   };
 }

@@ -87,7 +87,8 @@ export interface DependencyParents {
 /** The observers of the topics YAML and their related records (postgres/observer-resolver.ts). */
 export interface ObserverTargets {
   readonly all: readonly ObserverConfig[];
-  related(observer: ObserverConfig, observedId: string): Promise<string[]>;
+  /** Up to `limit` ids of the records related to `observedId`, in id order, after id `after` when given. */
+  relatedPage(observer: ObserverConfig, observedId: string, limit: number, after?: string): Promise<string[]>;
 }
 
 /** The Kafka producer (kafka/publisher.ts). */

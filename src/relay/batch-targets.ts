@@ -6,6 +6,7 @@ import { changesetTouches, ownTarget, parentsFromChangeset, updatedTarget, type 
 import { OBSERVER_TOPIC } from '../domain/topic-names';
 import { RelayError } from '../errors';
 import type { DependencyParents, FanoutWriter, ObserverTargets } from './batch-ports';
+import { handOverFanout } from './observer-fanout';
 
 /** A resource a row publishes, on the topic (of the topics YAML) it is published on. */
 export type Target = PublishTarget<TopicConfig>;
@@ -116,13 +117,13 @@ async function observerTargets(queries: TargetQueries, rows: readonly WorkedRow[
     const found: Target[] = [];
     try {
       for (const o of matching) {
-        const related = await queries.observers.related(o, w.row.resourceId);
-        if (related.length > queries.observerInlineLimit) {
-          const event = updatedTarget(o.topic, o.republish, '').eventName;
-          await batch.insertFanout(o.republish, related, event, o.topic.name);
-          queries.logger.info({ row: w.row.id, observer: o.name, records: related.length, topic: o.topic.name }, 'observer fan-out handed to the outbox');
+        // One id more than the inline limit tells an inline fan-out from one to hand over.
+        const first = await queries.observers.relatedPage(o, w.row.resourceId, queries.observerInlineLimit + 1);
+        if (first.length > queries.observerInlineLimit) {
+          const records = await handOverFanout(queries.observers, batch, o, w.row.resourceId, first);
+          queries.logger.info({ row: w.row.id, observer: o.name, records, topic: o.topic.name }, 'observer fan-out handed to the outbox');
         } else {
-          found.push(...related.map((id) => updatedTarget(o.topic, o.republish, id)));
+          found.push(...first.map((id) => updatedTarget(o.topic, o.republish, id)));
         }
       }
       targets.push(found);

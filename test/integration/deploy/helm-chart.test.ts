@@ -100,6 +100,7 @@ interface DeploymentSpec {
 interface Rule {
   alert?: string;
   expr: string;
+  for?: string;
   annotations?: Record<string, string>;
 }
 
@@ -244,6 +245,7 @@ const RELAY_METRICS = new Set([
   'dionysus_relay_batches_abandoned_total',
   'dionysus_relay_pending_rows',
   'dionysus_relay_oldest_pending_age_seconds',
+  'dionysus_relay_given_up_rows',
   'dionysus_relay_publish_latency_seconds',
   'dionysus_relay_batch_phase_duration_seconds',
   'dionysus_relay_batch_size',
@@ -256,6 +258,7 @@ const RELAY_METRICS = new Set([
   'dionysus_relay_outbox_table_bytes',
   'dionysus_relay_outbox_index_bytes',
   'dionysus_relay_build_info',
+  'dionysus_relay_dependency_up',
   'dionysus_relay_active',
 ]);
 const HISTOGRAMS = ['dionysus_relay_publish_latency_seconds', 'dionysus_relay_batch_phase_duration_seconds', 'dionysus_relay_batch_size'];
@@ -405,7 +408,9 @@ test('standalone full values: secrets by reference, librdkafka JSON, extra env, 
     'DionysusRelayOldestPendingRowCritical',
     'DionysusRelayPublishFailureRate',
     'DionysusRelayRowsGivenUp',
+    'DionysusRelayGivenUpRows',
     'DionysusRelayInstanceDown',
+    'DionysusRelayDependencyDown',
     'DionysusRelayDown',
     'DionysusRelayNoActiveRelay',
   ]) {
@@ -414,7 +419,10 @@ test('standalone full values: secrets by reference, librdkafka JSON, extra env, 
   assert.match(byAlert.get('DionysusRelayOldestPendingRowTooOld')?.expr ?? '', /dionysus_relay_oldest_pending_age_seconds\{[^}]*job="rel-dionysus-relay"[^}]*\}\) > 120/);
   assert.match(byAlert.get('DionysusRelayPublishFailureRate')?.expr ?? '', /> 0\.02\s*$/);
   assert.match(byAlert.get('DionysusRelayRowsGivenUp')?.expr ?? '', /increase\(dionysus_relay_rows_given_up_total\{[^}]*\}\[1h\]\)\) > 0/);
+  assert.match(byAlert.get('DionysusRelayGivenUpRows')?.expr ?? '', /^max by \(namespace, topic\) \(dionysus_relay_given_up_rows\{[^}]*\}\) > 0$/);
+  assert.equal(byAlert.get('DionysusRelayGivenUpRows')?.for, '1h');
   assert.match(byAlert.get('DionysusRelayDown')?.expr ?? '', /^absent\(up\{/);
+  assert.match(byAlert.get('DionysusRelayDependencyDown')?.expr ?? '', /^dionysus_relay_dependency_up\{[^}]*job="rel-dionysus-relay"[^}]*\} == 0$/);
   for (const rule of rules) {
     for (const name of metricNames(rule.expr)) assert.ok(isKnownMetric(name), `alert ${rule.alert} reads unknown metric ${name}`);
   }
@@ -576,6 +584,8 @@ test('the Grafana dashboard parses and reads only metrics the relay exports', ()
     'dionysus_relay_pg_pool_connections',
     'dionysus_relay_outbox_dead_tuples',
     'dionysus_relay_outbox_table_bytes',
+    'dionysus_relay_given_up_rows',
+    'dionysus_relay_dependency_up',
   ]) {
     assert.ok(used.has(expected), `dashboard does not show ${expected}`);
   }

@@ -45,8 +45,13 @@ before(async () => {
   await db.query(row, ['3', 'a', '1 minute', null, new Date(Date.now() + 3600_000)]);
   await db.query(row, ['4', 'a', '2 days', new Date(), null]);
   await db.query(row, ['5', 'a', '1 day', null, 'infinity']);
-  // Topic c is not configured: reported only by the unconfigured gauge.
+  // Topic b: only a row set aside as POISON_ROW (given up too), an hour old.
+  await db.query(row, ['7', 'b', '1 hour', null, 'infinity']);
+  await db.query(`UPDATE dionysus_outboxes SET error_class = 'POISON_ROW' WHERE topic = 'b'`);
+  // Topic c is not configured: reported only by the unconfigured gauge. Topic d neither, and holds
+  // only a given-up row: nothing pending to report.
   await db.query(row, ['6', 'c', '1 hour', null, null]);
+  await db.query(row, ['8', 'd', '1 hour', null, 'infinity']);
 });
 
 after(async () => {
@@ -79,6 +84,18 @@ describe('BacklogPoller', () => {
     ]);
     assert.deepEqual(seriesOf(m, 'dionysus_relay_unconfigured_pending_rows'), ['dionysus_relay_unconfigured_pending_rows{topic="c"}']);
     assert.equal(sample(m, 'dionysus_relay_unconfigured_pending_rows', { topic: 'c' }), 1);
+  });
+
+  test('given-up rows per configured topic, POISON_ROW included; none of other topics', async () => {
+    const { poller, read } = setup();
+    await poller.pollOnce();
+    const m = await read();
+    assert.equal(sample(m, 'dionysus_relay_given_up_rows', { topic: 'a' }), 1);
+    assert.equal(sample(m, 'dionysus_relay_given_up_rows', { topic: 'b' }), 1);
+    assert.deepEqual(seriesOf(m, 'dionysus_relay_given_up_rows').sort(), [
+      'dionysus_relay_given_up_rows{topic="a"}',
+      'dionysus_relay_given_up_rows{topic="b"}',
+    ]);
   });
 
   test('outbox table sizes, dead tuples and the vacuum age after a VACUUM', async () => {

@@ -14,7 +14,8 @@ import { freePort, httpGet, sample, scrape, seriesOf, waitFor, type Samples } fr
 // The real CLI with its HTTP server on: 7 user rows publish and 1 audit row fails in its
 // serializer (and is given up at once, RETRY_MAX_ATTEMPTS=1); /metrics must count exactly that,
 // the backlog gauges must see the rows pending and then none, /healthz must answer 200, and the
-// compatibility health file must exist while the relay runs and be gone after SIGTERM.
+// compatibility health file must exist while the relay runs and be gone after SIGTERM. The given-up
+// audit row leaves the backlog gauges and shows in the given-up gauge.
 
 let db: TestDatabase;
 let relay: RelayProcess | undefined;
@@ -97,6 +98,7 @@ test('/metrics counts what the relay did; /healthz 200; the compatibility file l
     { describe: seen, relay: running },
   );
   assert.equal(sample(last, 'dionysus_relay_pending_rows', { topic: audits }), 1);
+  assert.equal(sample(last, 'dionysus_relay_given_up_rows', { topic: audits }), 0);
   assert.ok((sample(last, 'dionysus_relay_oldest_pending_age_seconds', { topic: users }) ?? -1) >= 0);
   assert.equal(sample(last, 'dionysus_relay_rows_published_total', { topic: users }), 0);
   assert.equal(sample(last, 'dionysus_relay_publish_latency_seconds_count', { topic: users }), 0);
@@ -112,7 +114,8 @@ test('/metrics counts what the relay did; /healthz 200; the compatibility file l
         sample(last, 'dionysus_relay_rows_published_total', { topic: users }) === 7 &&
         sample(last, 'dionysus_relay_rows_given_up_total', { topic: audits }) === 1 &&
         sample(last, 'dionysus_relay_pending_rows', { topic: users }) === 0 &&
-        sample(last, 'dionysus_relay_pending_rows', { topic: audits }) === 0;
+        sample(last, 'dionysus_relay_pending_rows', { topic: audits }) === 0 &&
+        sample(last, 'dionysus_relay_given_up_rows', { topic: audits }) === 1;
       return done ? last : undefined;
     },
     { describe: seen, relay: running },
@@ -136,10 +139,15 @@ test('/metrics counts what the relay did; /healthz 200; the compatibility file l
   assert.equal(sample(last, 'dionysus_relay_batch_size_sum'), 8, 'every row claimed once');
   assert.ok((sample(last, 'dionysus_relay_batch_phase_duration_seconds_count', { phase: 'mark' }) ?? 0) >= 2);
   assert.equal(sample(last, 'dionysus_relay_oldest_pending_age_seconds', { topic: users }), 0);
+  // The given-up row stays visible as a gauge (the counter above only says it happened).
+  assert.equal(sample(last, 'dionysus_relay_given_up_rows', { topic: users }), 0);
+  assert.equal(sample(last, 'dionysus_relay_oldest_pending_age_seconds', { topic: audits }), 0);
 
   // Gauges read on scrape or from statistics and the catalog.
   assert.equal(sample(last, 'dionysus_relay_inflight_messages'), 0);
-  assert.ok((sample(last, 'dionysus_relay_pg_pool_connections', { state: 'total' }) ?? 0) >= 1);
+  // Parts only (active + idle = open connections), so sum() over states means something.
+  assert.ok((sample(last, 'dionysus_relay_pg_pool_connections', { state: 'active' }) ?? 0) + (sample(last, 'dionysus_relay_pg_pool_connections', { state: 'idle' }) ?? 0) >= 1);
+  assert.equal(sample(last, 'dionysus_relay_pg_pool_connections', { state: 'total' }), undefined);
   assert.ok(sample(last, 'dionysus_relay_pg_pool_connections', { state: 'waiting' }) !== undefined);
   assert.ok((sample(last, 'dionysus_relay_outbox_table_bytes') ?? 0) > 0);
   assert.ok((sample(last, 'dionysus_relay_outbox_index_bytes') ?? 0) > 0);
@@ -148,6 +156,9 @@ test('/metrics counts what the relay did; /healthz 200; the compatibility file l
   assert.equal(seriesOf(last, 'dionysus_relay_build_info').length, 1);
   assert.match(seriesOf(last, 'dionysus_relay_build_info')[0] ?? '', new RegExp(`version="${version.replace(/\./g, '\\.')}"`));
   assert.ok(sample(last, 'process_cpu_user_seconds_total') !== undefined, 'default process metrics');
+  // Both dependencies answer (0 while `run` waits for one: relay/start-without-dependencies.test.ts).
+  assert.equal(sample(last, 'dionysus_relay_dependency_up', { dependency: 'postgres' }), 1);
+  assert.equal(sample(last, 'dionysus_relay_dependency_up', { dependency: 'kafka' }), 1);
   assert.equal(sample(last, 'dionysus_relay_kafka_queue_messages'), 0);
 
   const metricsAnswer = await httpGet(port, '/metrics');

@@ -5,10 +5,12 @@ import { insertOutboxRow, type TestDatabase } from '../../helpers/database';
 import { UsersFixture } from '../../helpers/fixtures';
 import { consumeAll } from '../../helpers/kafka';
 import { baseRelayEnv, cliPath, startRelay, type RelayProcess, usersTopicsFile } from '../../helpers/relay-process';
+import { freePort, sample, scrape } from '../observability/support';
 
-// With the optional insert trigger, a committed row wakes a sleeping relay at once. The poll
-// interval is set to ten minutes, so a row published within the test's deadline can only have been
-// found because of the NOTIFY.
+// With the optional insert trigger, a committed row wakes a sleeping relay at once. Publishing the
+// row proves little by itself: an idle relay's pauses grow from milliseconds up to the poll
+// interval, so a poll finds the row within the test's deadline even without LISTEN. The relay must
+// also have counted the notification that woke it.
 
 let db: TestDatabase;
 let relay: RelayProcess | undefined;
@@ -34,7 +36,8 @@ after(async () => {
 test('a committed outbox row wakes the relay through LISTEN/NOTIFY', async () => {
   const topicsFile = usersTopicsFile(namespace);
   // The liveness timeout must outlast the poll interval (a shorter one is refused as a contradiction).
-  const env = { ...db.relayEnv(), RELAY_POLL_INTERVAL_MS: '600000', HEALTH_LIVENESS_TIMEOUT_MS: '1200000', LOG_LEVEL: 'debug' };
+  const port = await freePort();
+  const env = { ...db.relayEnv(), RELAY_POLL_INTERVAL_MS: '600000', HEALTH_LIVENESS_TIMEOUT_MS: '1200000', LOG_LEVEL: 'debug', HTTP_PORT: String(port) };
   relay = startRelay(['run', '--topics', topicsFile], env);
   await relay.waitForLog('relay running');
   // Let every worker finish its first empty round and fall asleep for the long poll interval.
@@ -45,6 +48,9 @@ test('a committed outbox row wakes the relay through LISTEN/NOTIFY', async () =>
 
   const [message] = await consumeAll(topic, 1, { timeoutMs: 30_000 });
   assert.equal(message?.key, 'User:1');
+  // The notification is counted before the workers wake, so before the row can be claimed.
+  const notifications = sample(await scrape(port), 'dionysus_relay_notifications_total') ?? 0;
+  assert.ok(notifications >= 1, `the relay received no notification (dionysus_relay_notifications_total = ${notifications})`);
   relay.kill('SIGTERM');
   assert.equal(await relay.exited, 0, relay.output());
 });

@@ -103,6 +103,24 @@ topics:
     assert.ok(lines.some((l) => l.includes('topics.t.models.T.sql: the statement must use $1')), lines.join('\n'));
   });
 
+  test('an observer statement may only use $1 (the relay pages with parameters of its own)', () => {
+    const lines = problems(`
+topics:
+  rentals:
+    models:
+      Rental:
+        sql: SELECT id FROM rentals WHERE id = ANY($1::bigint[])
+observers:
+  o:
+    model: Account
+    attributes: [name]
+    topic: rentals
+    republish: Rental
+    sql: SELECT id FROM rentals WHERE account_id = ANY($1::bigint[]) LIMIT $2
+`);
+    assert.deepEqual(lines, ['topics.yaml:13: observers.o.sql: the statement may only use $1']);
+  });
+
   test('topic names ending in _genesis are reserved', () => {
     const lines = problems(`namespace: n\ntopics:\n  users_genesis:\n    models:\n      U: { view: u }\n`);
     assert.ok(lines.some((l) => l.includes('must not end with _genesis')), lines.join('\n'));

@@ -109,7 +109,7 @@ describe('RelayMetrics as the loop observer', () => {
 describe('RelayMetrics from timers and on scrape', () => {
   test('backlog: configured topics missing from the poll read 0', async () => {
     const { registry, metrics } = setup();
-    metrics.recordBacklog([{ topic: 'ns_users', pending: 42, oldestAgeSeconds: 12.5 }]);
+    metrics.recordBacklog([{ topic: 'ns_users', pending: 42, oldestAgeSeconds: 12.5, givenUp: 0 }]);
     assert.equal(await valueOf(registry, 'dionysus_relay_pending_rows', { topic: 'ns_users' }), 42);
     assert.equal(await valueOf(registry, 'dionysus_relay_oldest_pending_age_seconds', { topic: 'ns_users' }), 12.5);
     assert.equal(await valueOf(registry, 'dionysus_relay_pending_rows', { topic: 'ns_orders' }), 0);
@@ -127,16 +127,41 @@ describe('RelayMetrics from timers and on scrape', () => {
       defaultMetrics: false,
     });
     metrics.recordBacklog([
-      { topic: 'ns_users', pending: 3, oldestAgeSeconds: 1 },
-      { topic: '__outbox_observer__', pending: 2, oldestAgeSeconds: 1 },
-      { topic: 'other_app', pending: 7, oldestAgeSeconds: 60 },
+      { topic: 'ns_users', pending: 3, oldestAgeSeconds: 1, givenUp: 0 },
+      { topic: '__outbox_observer__', pending: 2, oldestAgeSeconds: 1, givenUp: 0 },
+      { topic: 'other_app', pending: 7, oldestAgeSeconds: 60, givenUp: 0 },
     ]);
     assert.equal(await valueOf(registry, 'dionysus_relay_unconfigured_pending_rows', { topic: 'other_app' }), 7);
     assert.equal(await valueOf(registry, 'dionysus_relay_unconfigured_pending_rows', { topic: 'ns_users' }), undefined);
     assert.equal(await valueOf(registry, 'dionysus_relay_unconfigured_pending_rows', { topic: '__outbox_observer__' }), undefined);
     assert.equal(await valueOf(registry, 'dionysus_relay_pending_rows', { topic: 'other_app' }), undefined);
-    metrics.recordBacklog([{ topic: 'ns_users', pending: 1, oldestAgeSeconds: 1 }]);
+    metrics.recordBacklog([{ topic: 'ns_users', pending: 1, oldestAgeSeconds: 1, givenUp: 0 }]);
     assert.equal(await valueOf(registry, 'dionysus_relay_unconfigured_pending_rows', { topic: 'other_app' }), undefined);
+  });
+
+  test('backlog: given-up rows per claimed topic (the observer pseudo-topic included), 0 when none', async () => {
+    const registry = new Registry();
+    const metrics = new RelayMetrics(registry, {
+      topics: ['ns_users', 'ns_orders'],
+      claimedTopics: ['ns_users', 'ns_orders', '__outbox_observer__'],
+      buildInfo: BUILD,
+      defaultMetrics: false,
+    });
+    metrics.recordBacklog([
+      // Only given-up rows: nothing pending, no oldest age.
+      { topic: 'ns_users', pending: 0, oldestAgeSeconds: 0, givenUp: 4 },
+      { topic: '__outbox_observer__', pending: 1, oldestAgeSeconds: 1, givenUp: 1 },
+      { topic: 'other_app', pending: 0, oldestAgeSeconds: 0, givenUp: 9 },
+    ]);
+    assert.equal(await valueOf(registry, 'dionysus_relay_given_up_rows', { topic: 'ns_users' }), 4);
+    assert.equal(await valueOf(registry, 'dionysus_relay_given_up_rows', { topic: 'ns_orders' }), 0);
+    assert.equal(await valueOf(registry, 'dionysus_relay_given_up_rows', { topic: '__outbox_observer__' }), 1);
+    assert.equal(await valueOf(registry, 'dionysus_relay_given_up_rows', { topic: 'other_app' }), undefined);
+    assert.equal(await valueOf(registry, 'dionysus_relay_pending_rows', { topic: 'ns_users' }), 0);
+    // Another application's topic with only given-up rows has nothing pending to report.
+    assert.equal(await valueOf(registry, 'dionysus_relay_unconfigured_pending_rows', { topic: 'other_app' }), undefined);
+    metrics.recordBacklog([]);
+    assert.equal(await valueOf(registry, 'dionysus_relay_given_up_rows', { topic: 'ns_users' }), 0);
   });
 
   test('outbox table health gauges, NaN when never vacuumed', async () => {
@@ -186,7 +211,8 @@ describe('RelayMetrics from timers and on scrape', () => {
     pool.waitingCount = 2;
     publisher.inflight = 250;
     assert.equal(await valueOf(registry, 'dionysus_relay_inflight_messages', {}), 250);
-    assert.equal(await valueOf(registry, 'dionysus_relay_pg_pool_connections', { state: 'total' }), 6);
+    assert.equal(await valueOf(registry, 'dionysus_relay_pg_pool_connections', { state: 'active' }), 5);
+    assert.equal(await valueOf(registry, 'dionysus_relay_pg_pool_connections', { state: 'total' }), undefined);
     assert.equal(await valueOf(registry, 'dionysus_relay_pg_pool_connections', { state: 'idle' }), 1);
     assert.equal(await valueOf(registry, 'dionysus_relay_pg_pool_connections', { state: 'waiting' }), 2);
   });

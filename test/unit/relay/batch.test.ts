@@ -114,7 +114,7 @@ function depsFor(batch: ClaimedRows, inFlight: InFlightRegistry, records: Record
     inFlight,
     records,
     dependencies: { parents: async () => new Map() },
-    observers: { all: [], related: async () => [] },
+    observers: { all: [], relatedPage: async () => [] },
     kafka,
     events: NOOP_EVENTS,
     logger: pino({ level: 'silent' }),
