@@ -41,6 +41,30 @@ function main(file: string): string {
     out.push(`| ceiling: librdkafka produce only (${c.valueBytes} B, dr_cb) | ${c.messagesPerSecond} msg/s | – | ${Math.round((c.cpu.harness / c.messages) * 1e6) / 1000} (producer process) | – | – | ${c.cpu.unattributed} / ${c.cpu.wallSeconds} |`);
   }
   out.push('');
+  if (s.burst.length > 0) {
+    out.push('| burst | rows (rows/tx) | first commit → last append s | rows/s | relay CPU µs/row | its PG backends µs/row | broker µs/row | all PG µs/row | commit→ack p50 / p99 ms | CPU not ours (s) / wall (s) |');
+    out.push('|---|---|---|---|---|---|---|---|---|---|');
+    for (const b of s.burst) {
+      out.push(`| ${b.shape} transactions | ${b.rows} (${b.rowsPerTransaction}) | ${b.commitToLastAppendSeconds} | ${b.rowsPerSecond} | ${b.relayCpuMicrosPerRow} | ${b.relayPostgresCpuMicrosPerRow} | ${b.brokerCpuMicrosPerRow} | ${b.postgresCpuMicrosPerRow} | ${b.commitToAckMs.p50} / ${b.commitToAckMs.p99} | ${b.cpu.unattributed} / ${b.cpu.wallSeconds} |`);
+    }
+    out.push('');
+  }
+  if (s.schemaCost) {
+    const c = s.schemaCost;
+    // Deleted rows leave no published_at: spawn to exit is the rate all three have.
+    out.push('| outbox schema | rows/s (spawn→exit) | all PostgreSQL CPU µs/row | relay backends CPU µs/row | relay CPU µs/row | CPU not ours (s) / wall (s) |');
+    out.push('|---|---|---|---|---|---|');
+    for (const [name, d, pg] of [
+      ["the gem's eight indexes", c.gemIndexes, c.postgresCpuMicrosPerRow.gemIndexes],
+      ['the publishing index only', c.publishingIndexOnly, c.postgresCpuMicrosPerRow.publishingIndexOnly],
+      ["the gem's eight indexes, RELAY_ON_PUBLISH=delete", c.onPublishDelete, c.postgresCpuMicrosPerRow.onPublishDelete],
+    ] as const) {
+      out.push(`| ${name} | ${d.rowsPerSecondWall} | ${pg} | ${Math.round(d.relayPostgresCpuSecondsPer1000Rows * 10_000) / 10} | ${Math.round(d.relayCpuSecondsPer1000Rows * 10_000) / 10} | ${d.cpu.unattributed} / ${d.cpu.wallSeconds} |`);
+    }
+    out.push('');
+    out.push(`Per convenience index (${c.droppedIndexes.length} dropped): ${c.perIndexMicrosPerRow} µs of the relay's PostgreSQL backends' CPU per published row.`);
+    out.push('');
+  }
   if (s.live.length > 0) {
     out.push('| live load | generator achieved rows/s (rows/tx) | commit→ack p50 / p95 / p99 / max ms | kept up | pending max, slope/s | relay CPU s/1k rows | its PG CPU s/1k | app commit p50 ms | CPU not ours (s) / wall (s) |');
     out.push('|---|---|---|---|---|---|---|---|---|');

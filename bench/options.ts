@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
  *   --profile          also run one drain under `node --cpu-prof` and summarise the profile
  *   --sweep            also run the drain with a grid of relay settings (batch, in-flight, linger)
  *   --live-notify      also run the live scenario with the optional NOTIFY trigger installed
- *   --only LIST        comma-separated scenarios: drain,live,scaleout,strict,ceiling-pg,ceiling-kafka,sink-drain,sink-live
+ *   --only LIST        comma-separated scenarios: drain,burst,schema-cost,live,scaleout,strict,ceiling-pg,ceiling-kafka,sink-drain,sink-live
+ *   --burst-rows N     rows of each burst (default 100k, 10k quick)
  *   --set KEY=VALUE    env for every relay child (RELAY_BATCH_SIZE=1000, KAFKA_LIBRDKAFKA=...)
  *   --schema NAME      schema of the fixture (default bench, bench_quick with --quick)
  *   --results-dir DIR  where the JSON result goes (default bench/results)
@@ -16,9 +17,9 @@ import { parseArgs } from 'node:util';
  *   --relay-cli FILE   run this compiled CLI instead of build/src/cli/bin.js (A/B a candidate build)
  *   --rows N           pending rows of the drain, scale-out, strict and ceiling scenarios (default 200k, 20k quick)
  */
-export type ScenarioName = 'drain' | 'live' | 'scaleout' | 'strict' | 'ceiling-pg' | 'ceiling-kafka' | 'sink-drain' | 'sink-live';
+export type ScenarioName = 'drain' | 'burst' | 'schema-cost' | 'live' | 'scaleout' | 'strict' | 'ceiling-pg' | 'ceiling-kafka' | 'sink-drain' | 'sink-live';
 
-export const ALL_SCENARIOS: readonly ScenarioName[] = ['ceiling-pg', 'ceiling-kafka', 'drain', 'scaleout', 'strict', 'live', 'sink-drain', 'sink-live'];
+export const ALL_SCENARIOS: readonly ScenarioName[] = ['ceiling-pg', 'ceiling-kafka', 'drain', 'burst', 'schema-cost', 'scaleout', 'strict', 'live', 'sink-drain', 'sink-live'];
 
 export interface Sizes {
   /** Published rows kept in the table between runs. */
@@ -27,6 +28,8 @@ export interface Sizes {
   readonly users: number;
   readonly accounts: number;
   readonly drainRows: number;
+  /** Rows committed in each burst (large transactions, then 5-row ones) while the relay idles. */
+  readonly burstRows: number;
   /** Offered rates of the live scenario, rows/s, and how long each runs. */
   readonly liveRates: readonly number[];
   readonly liveSeconds: number;
@@ -57,6 +60,7 @@ export const FULL_SIZES: Sizes = {
   users: 500_000,
   accounts: 5_000,
   drainRows: 200_000,
+  burstRows: 100_000,
   liveRates: [1_000, 5_000],
   liveSeconds: 60,
   sweepRows: 100_000,
@@ -68,6 +72,7 @@ export const QUICK_SIZES: Sizes = {
   users: 40_000,
   accounts: 500,
   drainRows: 20_000,
+  burstRows: 10_000,
   liveRates: [1_000],
   liveSeconds: 10,
   sweepRows: 10_000,
@@ -83,14 +88,19 @@ See docs/benchmarks.md for what each scenario measures.
 
 Options:
   --quick             CI-sized run: small history, 20k-row drain, 10 s of live load at 1k rows/s
-  --only LIST         comma-separated scenarios: drain,live,scaleout,strict,ceiling-pg,ceiling-kafka,
-                      sink-drain,sink-live (default: all; strict = two drains of an ordering: strict
+  --only LIST         comma-separated scenarios: drain,burst,schema-cost,live,scaleout,strict,
+                      ceiling-pg,ceiling-kafka,sink-drain,sink-live (default: all; burst = rows
+                      committed in four large transactions, then in 5-row ones, while a relay idles;
+                      schema-cost = three drains: the gem's eight indexes, the publishing index
+                      alone, RELAY_ON_PUBLISH=delete; strict = two
+                      drains of an ordering: strict
                       topic, without and with the optional index of sql/optional/strict_retry_index.sql;
                       sink-drain = the sink applying a topic the relay filled, sink-live = commit to
                       the consumer's table under the live load, at the live rates)
   --live-rates LIST   offered rates of the live scenario, rows/s (default 1000,5000; 1000 with --quick)
   --rows N            pending rows of the drain, scale-out, strict and ceiling scenarios
                       (default 200000; 20000 with --quick)
+  --burst-rows N      rows of each burst (default 100000; 10000 with --quick)
   --profile           also run one drain under node --cpu-prof and summarise where time goes
   --sweep             also run drains over a grid of relay settings (batch, in-flight, linger)
   --live-notify       also run the live scenario with the optional NOTIFY trigger installed
@@ -134,6 +144,7 @@ function parseValidArgs(argv: readonly string[]): BenchOptions {
       'drop-schema': { type: 'boolean' },
       'relay-cli': { type: 'string' },
       rows: { type: 'string' },
+      'burst-rows': { type: 'string' },
       'live-rates': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -151,6 +162,8 @@ function parseValidArgs(argv: readonly string[]): BenchOptions {
   const base = quick ? QUICK_SIZES : FULL_SIZES;
   const rows = values.rows === undefined ? base.drainRows : Number(values.rows);
   if (!Number.isInteger(rows) || rows < 1 || rows > base.users) throw new Error(`--rows must be an integer from 1 to ${base.users}`);
+  const burstRows = values['burst-rows'] === undefined ? base.burstRows : Number(values['burst-rows']);
+  if (!Number.isInteger(burstRows) || burstRows < 1 || burstRows > base.users - 100) throw new Error(`--burst-rows must be an integer from 1 to ${base.users - 100}`);
   const liveRates = values['live-rates'] === undefined ? base.liveRates : values['live-rates'].split(',').map(Number);
   if (liveRates.length === 0 || liveRates.some((r) => !Number.isInteger(r) || r < 1)) throw new Error('--live-rates must be a comma-separated list of positive integers (rows/s)');
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`--schema must be a lower-case identifier, got "${schema}"`);
@@ -166,7 +179,7 @@ function parseValidArgs(argv: readonly string[]): BenchOptions {
     resultsDir: values['results-dir'],
     dropSchema: values['drop-schema'] === true,
     relayCli: values['relay-cli'],
-    sizes: { ...base, drainRows: rows, liveRates },
+    sizes: { ...base, drainRows: rows, burstRows, liveRates },
   };
 }
 

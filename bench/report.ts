@@ -2,7 +2,9 @@ import type { FixtureInfo } from './fixture';
 import type { MachineInfo } from './machine';
 import type { ProfileSummary } from './profile-summary';
 import type { KafkaCeilingResult, PostgresCeilingResult } from './scenarios/ceilings';
+import type { BurstResult } from './scenarios/burst';
 import type { DrainResult } from './scenarios/drain';
+import type { SchemaCostResult } from './scenarios/schema-cost';
 import type { LiveResult } from './scenarios/live';
 import type { SinkDrainResult, SinkLiveResult } from './scenarios/sink';
 import type { StrictDrainResult } from './scenarios/strict';
@@ -21,6 +23,10 @@ export interface BenchResult {
   readonly fixture: FixtureInfo;
   readonly scenarios: {
     readonly drain?: DrainResult;
+    /** Rows committed while the relay idles: large transactions, then small ones. */
+    readonly burst: readonly BurstResult[];
+    /** The drain on the gem's indexes, on the publishing index alone, and with on_publish delete. */
+    readonly schemaCost?: SchemaCostResult;
     readonly scaleOut?: DrainResult;
     /** ordering: strict, without and with sql/optional/strict_retry_index.sql. */
     readonly strict?: StrictDrainResult;
@@ -132,6 +138,22 @@ export function formatSummary(r: BenchResult): string {
     rows.push(['', 'CPU s: relay / all PG / broker / not ours', `${d.relayCpuSeconds} / ${d.cpu.postgres} / ${d.cpu.broker} / ${d.cpu.unattributed}`]);
     if (d.exitWhenIdleStuckSeconds !== undefined) rows.push(['', 'PROBLEM', `--exit-when-idle did not exit; stopped ${d.exitWhenIdleStuckSeconds} s after the last row`]);
     if (d.verification) rows.push(['', 'messages read, duplicates', `${d.verification.messagesRead}, ${d.verification.extraMessages} (${d.verification.meanValueBytes} B/msg)`]);
+  }
+  for (const b of s.burst) {
+    rows.push([`burst, ${b.rowsPerTransaction} rows/tx`, `${b.rows} rows, first commit→last append`, `${b.rowsPerSecond} rows/s (${b.commitToLastAppendSeconds} s)`]);
+    rows.push(['', 'µs/row: relay, its PG backends, broker, all PG', `${b.relayCpuMicrosPerRow}, ${b.relayPostgresCpuMicrosPerRow}, ${b.brokerCpuMicrosPerRow}, ${b.postgresCpuMicrosPerRow}`]);
+    rows.push(['', 'commit→ack p50/p99/max, duplicates', `${b.commitToAckMs.p50} / ${b.commitToAckMs.p99} / ${b.commitToAckMs.max} ms, ${b.duplicateMessages}`]);
+  }
+  if (s.schemaCost) {
+    const c = s.schemaCost;
+    for (const [name, d, pg] of [
+      ["gem's 8 indexes", c.gemIndexes, c.postgresCpuMicrosPerRow.gemIndexes],
+      ['publishing index only', c.publishingIndexOnly, c.postgresCpuMicrosPerRow.publishingIndexOnly],
+      ['on_publish delete', c.onPublishDelete, c.postgresCpuMicrosPerRow.onPublishDelete],
+    ] as const) {
+      rows.push([`schema cost: ${name}`, 'rows/s (spawn→exit), all-PG µs/row, relay PG µs/row', `${d.rowsPerSecondWall}, ${pg}, ${round(d.relayPostgresCpuSecondsPer1000Rows * 1000, 1)}`]);
+    }
+    rows.push(['', 'per convenience index (relay PG µs/row)', `${c.perIndexMicrosPerRow} (${c.droppedIndexes.length} indexes)`]);
   }
   for (const l of s.live) {
     rows.push([`live ${l.offeredRate}/s × ${l.seconds} s${l.notifyTrigger ? ' +NOTIFY' : ''}`, 'commit→ack p50/p95/p99/max', `${l.commitToAckMs.p50} / ${l.commitToAckMs.p95} / ${l.commitToAckMs.p99} / ${l.commitToAckMs.max} ms`]);

@@ -12,7 +12,9 @@ import { summarizeProfile, type ProfileSummary } from './profile-summary';
 import { snapshotRelay, stopAllRelays } from './relay-runner';
 import { computeRatios, formatSummary, judgeTargets, type BenchResult } from './report';
 import { runKafkaCeiling, runPostgresCeiling } from './scenarios/ceilings';
+import { runBurst } from './scenarios/burst';
 import { runDrain } from './scenarios/drain';
+import { runSchemaCost } from './scenarios/schema-cost';
 import { runLive } from './scenarios/live';
 import { runSinkDrain, runSinkLive } from './scenarios/sink';
 import { runStrictDrains } from './scenarios/strict';
@@ -111,6 +113,11 @@ async function runScenarios(
   const want = (name: BenchOptions['scenarios'][number]): boolean => options.scenarios.includes(name);
   const ceilingPostgres = want('ceiling-pg') ? await runPostgresCeiling(ctx, sizes.drainRows) : undefined;
   const drain = want('drain') ? await runDrain(ctx, { label: 'drain', rows: sizes.drainRows, relays: 1, verify: true }) : undefined;
+  const burst = [];
+  if (want('burst')) {
+    for (const shape of ['large', 'small'] as const) burst.push(await runBurst(ctx, { rows: sizes.burstRows, shape }));
+  }
+  const schemaCost = want('schema-cost') ? await runSchemaCost(ctx, sizes.drainRows) : undefined;
   const scaleOut = want('scaleout') ? await runDrain(ctx, { label: 'scaleout', rows: sizes.drainRows, relays: 2, verify: true }) : undefined;
   const strict = want('strict') ? await runStrictDrains(ctx, sizes.drainRows) : undefined;
   const ceilingKafka = want('ceiling-kafka') ? await runKafkaCeiling(ctx, sizes.drainRows) : undefined;
@@ -136,6 +143,8 @@ async function runScenarios(
   return {
     results: {
       ...(drain ? { drain } : {}),
+      burst,
+      ...(schemaCost ? { schemaCost } : {}),
       ...(scaleOut ? { scaleOut } : {}),
       ...(strict ? { strict } : {}),
       live,

@@ -35,10 +35,26 @@ export const ERROR_CODES = [
   'POSTGRES_UNAVAILABLE',
   'POSTGRES_QUERY_FAILED',
   'KAFKA_UNAVAILABLE',
+  // a dependency answers but refuses us (credentials, database name, TLS): waiting cannot fix it
+  'POSTGRES_REJECTED',
+  'KAFKA_REJECTED',
   'INTERNAL',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/**
+ * Codes that mean "the configuration is wrong": the CLI exits 2 at once for them, and `run` does
+ * not wait them out. A dependency that refuses our credentials is one of them: only a change of
+ * settings (or of the server's accounts) can end it.
+ */
+export const CONFIGURATION_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'CONFIG_INVALID',
+  'TOPICS_FILE_INVALID',
+  'SINK_FILE_INVALID',
+  'POSTGRES_REJECTED',
+  'KAFKA_REJECTED',
+]);
 
 export interface RelayErrorOptions {
   retriable?: boolean;

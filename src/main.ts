@@ -7,9 +7,9 @@ import { loadConfiguration } from './config/load-configuration';
 import type { Settings } from './config/settings';
 import { claimTopics, type TopicsConfig } from './config/topics-types';
 import { parseDuration } from './domain/duration';
-import { RelayError } from './errors';
 import { KafkaPublisher } from './kafka/publisher';
 import { producerConfig } from './kafka/librdkafka-config';
+import { DependencyWait } from './lifecycle/dependency-wait';
 import { handleSignals } from './lifecycle/signals';
 import { ShutdownCoordinator } from './lifecycle/shutdown';
 import { BacklogPoller } from './observability/backlog-poller';
@@ -26,13 +26,12 @@ import { qualifiedTable } from './postgres/identifiers';
 import { lockTableUse } from './postgres/lock-sql';
 import { NotifyListener } from './postgres/notify-listener';
 import { retryWaitIndexName, strictRetryIndexNote } from './postgres/live-checks';
-import { connectFailureReason, connectionConfig, createPool, redactUrl } from './postgres/pool';
+import { connectionConfig, createPool, redactUrl } from './postgres/pool';
 import { CrashTracker } from './postgres/crash-tracker';
 import { DependencyResolver } from './postgres/dependency-resolver';
 import { ObserverResolver } from './postgres/observer-resolver';
 import { SerializerLoader } from './postgres/serializer-loader';
-import { PING } from './postgres/session-sql';
-import { prepared } from './postgres/statement';
+import { connectDependencies } from './relay/dependency-start';
 import { RelayLoop } from './relay/relay-loop';
 import { OutboxRetention } from './relay/retention';
 
@@ -40,6 +39,9 @@ import { OutboxRetention } from './relay/retention';
 function jitterRandom(): number {
   return randomInt(0, 1_000_000) / 1_000_000;
 }
+
+/** One attempt of a waiting `run` to reach Kafka: short, so that the wait reacts when it comes up. */
+const KAFKA_CONNECT_ATTEMPT_MS = 5_000;
 
 /** Exit code of a relay whose producer lost its brokers (sysexits EX_TEMPFAIL): restart it. */
 export const STALLED_EXIT_CODE = 75;
@@ -90,9 +92,12 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   // Idle pool clients can lose their server (Postgres restart); log, never crash.
   pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'idle PostgreSQL connection lost'));
   const shutdown = new ShutdownCoordinator(logger, settings.relay.shutdownGraceMs);
+  // A long-running relay waits for PostgreSQL and Kafka; a one-shot run (--exit-when-idle) does not.
+  const waiting = args.exitWhenIdle ? undefined : new DependencyWait({ maxRetryMs: settings.relay.startRetryMaxMs, random: jitterRandom, logger });
   const publisher = new KafkaPublisher({
     config: producerConfig(settings.kafka),
     metadataRefreshMs: settings.kafka.metadataRefreshMs,
+    ...(waiting === undefined ? {} : { connectTimeoutMs: KAFKA_CONNECT_ATTEMPT_MS }),
     onStats: (stats) => metrics.recordKafkaStats(stats),
     onFatal: (err) => {
       logger.fatal({ err }, 'Kafka producer failed fatally; restarting is required');
@@ -115,14 +120,37 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   const observers = new ObserverResolver(pool, topics);
   const crashTracker = new CrashTracker(pool, table, instance, settings.relay.poisonMaxCrashes, logger);
 
-  await startDependencies(logger, settings, pool, [loader, dependencies, observers], publisher);
+  const databaseProbe = new DatabaseProbe(pool, { intervalMs: settings.health.readinessIntervalMs }, logger);
+  const health = new HealthMonitor({ livenessTimeoutMs: settings.health.livenessTimeoutMs, database: databaseProbe, kafka: publisher, startup: waiting });
+  metrics.observeDependencies(() => {
+    const { checks } = health.readiness();
+    return { postgres: checks.postgres.ok, kafka: checks.kafka.ok };
+  });
+  const http = new HttpServer(settings.http, registry, health, logger);
+  let requestStop: (reason: string) => void = () => undefined;
+  const stopSignal = new Promise<string>((resolve) => {
+    requestStop = resolve;
+  });
+  const removeHandlers = handleSignals((signal) => {
+    waiting?.stop();
+    requestStop(signal);
+  });
+
+  // /healthz and /readyz answer while the relay waits for its dependencies.
+  const started = await startDependencies(args, settings, { pool, publisher, http, logger, waiting }, [loader, dependencies, observers]).catch((err: unknown) => {
+    removeHandlers();
+    throw err;
+  });
+  if (started === 'stopped') {
+    removeHandlers();
+    logger.info('stopped while waiting for PostgreSQL and Kafka');
+    return 0;
+  }
   for (const warning of loader.warnings) logger.warn(warning);
   warnAboutLockSlots(logger, settings, await store.probeCapabilities());
   await warnAboutStrictBacklogWalk(logger, settings, topics, pool);
   await crashTracker.start();
 
-  const databaseProbe = new DatabaseProbe(pool, { intervalMs: settings.health.readinessIntervalMs }, logger);
-  const health = new HealthMonitor({ livenessTimeoutMs: settings.health.livenessTimeoutMs, database: databaseProbe, kafka: publisher });
   const compatFile = settings.health.compatFile ? new CompatHealthFile({ dir: settings.health.compatFileDir }, logger) : undefined;
   const backlogPoller = new BacklogPoller(pool, { table, intervalMs: settings.metrics.backlogIntervalMs }, metrics, logger);
 
@@ -173,7 +201,6 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
         logger,
       )
     : undefined;
-  const http = new HttpServer(settings.http, registry, health, logger);
   // Drain: the loop finishes its batches (/metrics and /healthz keep answering meanwhile). Release:
   // what uses the pool stops before the pool ends; the HTTP server closes last.
   shutdown.onDrain({ name: 'relay loop', stop: () => loop.stop() });
@@ -187,8 +214,6 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   shutdown.onRelease({ name: 'postgres pool', stop: () => pool.end() });
   shutdown.onRelease({ name: 'http server', stop: () => http.stop() });
 
-  // Listen before the first claim: a taken port fails the start while no batch is in flight.
-  await http.start();
   loop.start();
   await listener?.start();
   retention?.start(parseDuration(settings.retention.interval));
@@ -200,46 +225,47 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
     'relay running',
   );
 
-  const stopSignal = new Promise<string>((resolve) => {
-    const removeHandlers = handleSignals((signal) => resolve(signal));
-    void loop.idle.then(() => {
-      removeHandlers();
-      resolve('idle');
-    });
+  void loop.idle.then(() => {
+    removeHandlers();
+    requestStop('idle');
   });
   const reason = await stopSignal;
   const outcome = await shutdown.shutdown(reason);
   return outcome === 'clean' ? 0 : 1;
 }
 
+/**
+ * Listens (a taken port fails the start before anything connects), then reaches PostgreSQL (and
+ * migrates, with --migrate) and Kafka, waiting for them unless `waiting` is undefined, and
+ * prepares the serializer and dependency statements (bad SQL stops the start naming its key).
+ * What was opened is closed again when the start fails or a signal ends the wait.
+ */
 async function startDependencies(
-  logger: Logger,
+  args: CliArgs,
   settings: Settings,
-  pool: ReturnType<typeof createPool>,
+  parts: { pool: Pool; publisher: KafkaPublisher; http: HttpServer; logger: Logger; waiting: DependencyWait | undefined },
   statements: ReadonlyArray<{ prepare(): Promise<void> }>,
-  publisher: KafkaPublisher,
-): Promise<void> {
-  try {
-    await pool.query(prepared(PING));
-  } catch (err) {
+): Promise<'connected' | 'stopped'> {
+  const { pool, publisher, http, logger } = parts;
+  const close = async (): Promise<void> => {
+    await Promise.allSettled([publisher.stop(), http.stop()]);
     await pool.end().catch(() => undefined);
-    throw new RelayError('POSTGRES_UNAVAILABLE', `cannot connect to PostgreSQL at ${redactUrl(settings.database.url)} (DATABASE_URL): ${connectFailureReason(err)}`, {
-      cause: err,
-    });
-  }
+  };
   try {
-    // Serializers and dependency statements are run once: bad SQL stops the start naming its key.
-    for (const s of statements) await s.prepare();
-    await publisher.start();
-  } catch (err) {
-    await publisher.stop().catch(() => undefined);
-    await pool.end().catch(() => undefined);
-    if (err instanceof RelayError && err.code === 'KAFKA_UNAVAILABLE') {
-      throw new RelayError('KAFKA_UNAVAILABLE', `${err.message} (KAFKA_BROKERS=${settings.kafka.brokers})`, { cause: err });
+    await http.start();
+    const targets = { pool, publisher, databaseUrl: settings.database.url, brokers: settings.kafka.brokers, logger };
+    const outcome = await connectDependencies({ ...targets, migrateSchema: args.migrateAtStart === true || settings.relay.migrateAtStart ? settings.database.schema : undefined }, parts.waiting);
+    if (outcome === 'stopped') {
+      await close();
+      return outcome;
     }
+    for (const s of statements) await s.prepare();
+  } catch (err) {
+    await close();
     throw err;
   }
   logger.info({ database: redactUrl(settings.database.url), brokers: settings.kafka.brokers }, 'connected to PostgreSQL and Kafka');
+  return 'connected';
 }
 
 /** The sink's composition root lives beside this one (src/main-sink.ts). */

@@ -89,13 +89,14 @@ export function samplePending(ctx: BenchContext, topic: string, everyMs: number)
 /**
  * Commit → broker append per row: commit times from the generator's file (by user, each user
  * changes once per run), LogAppendTime from the topic. Warm-up rows (other users) are skipped;
- * a second message for a user counts as a duplicate.
+ * a second message for a user counts as a duplicate. Also the earliest commit and the latest
+ * append of the matched rows (a burst's span).
  */
 export async function measureLatency(
   topic: string,
   commitsFile: string,
   expected: number,
-): Promise<{ distribution: Distribution; matched: number; duplicates: number }> {
+): Promise<{ distribution: Distribution; matched: number; duplicates: number; firstCommitMs: number; lastAppendMs: number }> {
   const commitByUser = new Map<string, number>();
   for (const line of readFileSync(commitsFile, 'utf8').split('\n')) {
     if (line === '') continue;
@@ -105,6 +106,8 @@ export async function measureLatency(
   const seen = new Set<string>();
   const latencies: number[] = [];
   let duplicates = 0;
+  let firstCommitMs = Infinity;
+  let lastAppendMs = -Infinity;
   await consumeTopic(
     topic,
     expected,
@@ -117,6 +120,8 @@ export async function measureLatency(
       }
       seen.add(m.key);
       latencies.push(m.timestampMs - commitMs);
+      firstCommitMs = Math.min(firstCommitMs, commitMs);
+      lastAppendMs = Math.max(lastAppendMs, m.timestampMs);
     },
     { timeoutMs: 120_000, settleMs: 1_000 },
   );
@@ -125,6 +130,8 @@ export async function measureLatency(
     distribution: { count: d.count, p50: round(d.p50, 1), p95: round(d.p95, 1), p99: round(d.p99, 1), max: round(d.max, 1), mean: round(d.mean, 1) },
     matched: seen.size,
     duplicates,
+    firstCommitMs,
+    lastAppendMs,
   };
 }
 

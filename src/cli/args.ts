@@ -16,6 +16,8 @@ export interface CliArgs {
   sinkFile?: string | undefined;
   logLevel?: string | undefined;
   exitWhenIdle: boolean;
+  /** run --migrate: apply the default migrations once PostgreSQL answers, before publishing. */
+  migrateAtStart?: boolean;
   optionalMigrations: string[];
   /** tombstone */
   topic?: string | undefined;
@@ -48,7 +50,7 @@ const COMMON_OPTIONS = {
 } as const;
 
 const OPTIONS = {
-  run: { ...COMMON_OPTIONS, topics: { type: 'string' }, 'exit-when-idle': { type: 'boolean' } },
+  run: { ...COMMON_OPTIONS, topics: { type: 'string' }, 'exit-when-idle': { type: 'boolean' }, migrate: { type: 'boolean' } },
   sink: { ...COMMON_OPTIONS, sink: { type: 'string' } },
   migrate: { ...COMMON_OPTIONS, with: { type: 'string', multiple: true } },
   check: { ...COMMON_OPTIONS, topics: { type: 'string' }, sink: { type: 'string' } },
@@ -111,6 +113,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     command: first,
     ...texts,
     exitWhenIdle: values['exit-when-idle'] === true,
+    migrateAtStart: values['migrate'] === true,
     legacyNull: values['legacy-null'] === true,
     force: values['force'] === true,
     visibleOnly: values['visible-only'] === true,
@@ -140,9 +143,14 @@ const COMMAND_HELP: Record<WorkCommand, string> = {
 
 Publishes pending dionysus_outboxes rows to Kafka until stopped (SIGTERM/SIGINT drain gracefully).
 Rows are claimed in batches with FOR UPDATE SKIP LOCKED, so several relays may run on one table.
+Waits for PostgreSQL and Kafka when they do not answer yet (/readyz says why meanwhile); exits 2
+at once when one refuses the credentials, the database name or the certificate.
 
   --topics FILE      topics YAML (env TOPICS_FILE, default config/topics.yaml)
-  --exit-when-idle   publish what is pending, then exit 0 (jobs, tests)
+  --migrate          apply the migrations of \`migrate\` (without --with) once PostgreSQL
+                     answers, before publishing (env RELAY_MIGRATE=true)
+  --exit-when-idle   publish what is pending, then exit 0 (jobs, tests); does not wait for
+                     PostgreSQL or Kafka: exits 1 when one does not answer
 ${COMMON_HELP}`,
   migrate: `dionysus-relay migrate [options]
 

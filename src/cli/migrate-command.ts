@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { loadSettings } from '../config/settings';
 import { packageRoot } from '../package-root';
 import { migrate, optionalMigrationNames } from '../postgres/migrator';
-import { createSchema } from '../postgres/migrator-sql';
 import { createPool, redactUrl } from '../postgres/pool';
 import { settingsOverrides } from '../config/load-configuration';
 import type { CliArgs } from './args';
@@ -15,8 +14,7 @@ export async function migrateCommand(args: CliArgs, env: NodeJS.ProcessEnv, out:
   const settings = loadSettings({ env, configFile: args.configFile, overrides: settingsOverrides(args) });
   const pool = createPool(settings.database, 'dionysus-relay-migrate');
   try {
-    await pool.query(createSchema(settings.database.schema).text);
-    const result = await migrate(pool, sqlDir, args.optionalMigrations);
+    const result = await migrate(pool, sqlDir, args.optionalMigrations, settings.database.schema);
     const where = `${redactUrl(settings.database.url)} schema ${settings.database.schema}`;
     for (const name of result.applied) out(`applied ${name}`);
     out(`${where}: ${result.applied.length} applied, ${result.skipped.length} already present`);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RelayError, errorMessage } from '../errors';
+import { CONFIGURATION_ERROR_CODES, RelayError, errorMessage } from '../errors';
 import { runRelay, runSink } from '../main';
 import { packageRoot } from '../package-root';
 import { UsageError, helpText, parseCli } from './args';
@@ -10,7 +10,7 @@ import { genesisCommand } from './genesis-command';
 import { tombstoneCommand } from './tombstone-command';
 import { migrateCommand } from './migrate-command';
 
-/** Exit codes: 0 done, 1 runtime failure, 2 usage or configuration error. */
+/** Exit codes: 0 done, 1 runtime failure, 2 usage or configuration error (a dependency refusing our credentials included). */
 export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   try {
@@ -49,8 +49,10 @@ function reportStartupError(err: unknown): number {
     return 2;
   }
   if (err instanceof RelayError) {
-    const configError = err.code === 'CONFIG_INVALID' || err.code === 'TOPICS_FILE_INVALID' || err.code === 'SINK_FILE_INVALID';
-    process.stderr.write(`dionysus-relay: ${configError ? 'invalid configuration' : 'cannot start'} [${err.code}]\n`);
+    const configError = CONFIGURATION_ERROR_CODES.has(err.code);
+    const rejected = err.code === 'POSTGRES_REJECTED' || err.code === 'KAFKA_REJECTED';
+    const headline = rejected ? 'refused by a dependency' : configError ? 'invalid configuration' : 'cannot start';
+    process.stderr.write(`dionysus-relay: ${headline} [${err.code}]\n`);
     for (const line of err.message.split('\n')) process.stderr.write(`  ${line}\n`);
     return configError ? 2 : 1;
   }

@@ -271,6 +271,18 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       default: 500,
       env: 'RELAY_ERROR_BACKOFF_MS',
     },
+    startRetryMaxMs: {
+      doc: 'Retry cap while `run` waits for PostgreSQL or Kafka, in ms. `run` waits for them at start (/readyz says why); pauses between tries start at 250 ms and double up to this, with jitter.',
+      rule: int(1, MAX_TIMER_MS),
+      default: 10000,
+      env: 'RELAY_START_RETRY_MAX_MS',
+    },
+    migrateAtStart: {
+      doc: '`run` migrates first (`run --migrate`). The migrations of `migrate` without --with, once PostgreSQL answers; for pods without a migration job.',
+      rule: { kind: 'boolean' },
+      default: false,
+      env: 'RELAY_MIGRATE',
+    },
   },
   retry: {
     baseSeconds: {

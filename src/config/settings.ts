@@ -38,6 +38,8 @@ export interface Settings {
     batchSize: number;
     maxInflightBatches: number;
     pollIntervalMs: number;
+    startRetryMaxMs: number;
+    migrateAtStart: boolean;
     listenNotify: boolean;
     onPublish: 'mark' | 'delete';
     poisonMaxCrashes: number;

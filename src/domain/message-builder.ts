@@ -69,8 +69,27 @@ export function presentPartitionKey(rowKey: string | null): string | null {
  * "data":[record]}]}`, the bytes encodeRailsJson gives that whole object.
  */
 export function encodeEnvelope(eventName: string, modelName: string, record: RecordData): Buffer {
-  const json = `{"message":[{"event":${encodeRailsString(eventName)},"model_name":${encodeRailsString(modelName)},"data":[${encodeRecordJson(record)}]}]}`;
+  const json = `${envelopeHead(eventName, modelName)}${encodeRecordJson(record)}]}]}`;
   return Buffer.from(json, 'utf8');
+}
+
+/**
+ * The envelope up to the record, `{"message":[{"event":..,"model_name":..,"data":[`, kept per
+ * event and model: a relay sends few distinct pairs, each thousands of times. Bounded, so a
+ * stream of distinct event names cannot grow it without limit.
+ */
+const envelopeHeads = new Map<string, string>();
+const ENVELOPE_HEADS_MAX = 1024;
+
+function envelopeHead(eventName: string, modelName: string): string {
+  const key = `${eventName}\u0000${modelName}`;
+  let head = envelopeHeads.get(key);
+  if (head === undefined) {
+    head = `{"message":[{"event":${encodeRailsString(eventName)},"model_name":${encodeRailsString(modelName)},"data":[`;
+    if (envelopeHeads.size >= ENVELOPE_HEADS_MAX) envelopeHeads.clear();
+    envelopeHeads.set(key, head);
+  }
+  return head;
 }
 
 /** Decides what one row sends. Throws EncodingError (from the JSON encoder) on unencodable data. */

@@ -74,7 +74,9 @@ export class ShapedRecord {
   /** The record's JSON object. Throws EncodingError with the path of the failing value. */
   json(): string {
     const attributes = this.shape.attributesJson(this.values);
-    let out = `{${attributes}${attributes === '' ? '' : ','}"links":{${this.links.map(([n, v]) => `${encodeRailsString(n)}:${v}`).join(',')}}`;
+    let links = '';
+    for (const [name, value] of this.links) links += `${links === '' ? '' : ','}${linkPrefix(name)}${value}`;
+    let out = `{${attributes}${attributes === '' ? '' : ','}"links":{${links}}`;
     for (const [name, value] of this.sideloads) out += `,${encodeRailsString(name)}:${sideloadJson(name, value)}`;
     return `${out}}`;
   }
@@ -95,6 +97,20 @@ export class ShapedRecord {
     const i = this.shape.index(name);
     return i === undefined ? undefined : this.shape.columns[i]?.codec;
   }
+}
+
+/** `"name":` of a link, kept per name: a serializer declares a handful of relationships. */
+const linkPrefixes = new Map<string, string>();
+
+function linkPrefix(name: string): string {
+  let prefix = linkPrefixes.get(name);
+  if (prefix === undefined) {
+    prefix = `${encodeRailsString(name)}:`;
+    // Relationship names come from the topics file: few and fixed, but bounded all the same.
+    if (linkPrefixes.size >= 1024) linkPrefixes.clear();
+    linkPrefixes.set(name, prefix);
+  }
+  return prefix;
 }
 
 function sideloadJson(name: string, value: SideloadValue): string {

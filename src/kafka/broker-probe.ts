@@ -25,18 +25,29 @@ export function brokerlessTooLong(noBrokerSince: number | undefined, now: number
 
 /** Whether any broker of the list accepts a TCP connection within `timeoutMs` (no Kafka protocol). */
 export async function anyBrokerAccepts(list: string, timeoutMs: number): Promise<boolean> {
+  return (await brokersRefusal(list, timeoutMs)) === undefined;
+}
+
+/**
+ * Undefined when a broker of the list accepts a TCP connection within `timeoutMs`; otherwise why
+ * none did, per broker ("127.0.0.1:9092: connect ECONNREFUSED"). A waiting `run` asks this before
+ * each librdkafka attempt: it costs no client, and a signal never waits for it.
+ */
+export async function brokersRefusal(list: string, timeoutMs: number): Promise<string | undefined> {
   const attempts = parseBrokerList(list).map(
     ({ host, port }) =>
-      new Promise<boolean>((resolve) => {
+      new Promise<string | undefined>((resolve) => {
         const socket = connect({ host, port });
-        const done = (ok: boolean): void => {
+        const done = (failure: string | undefined): void => {
           socket.destroy();
-          resolve(ok);
+          resolve(failure);
         };
-        socket.setTimeout(timeoutMs, () => done(false));
-        socket.once('connect', () => done(true));
-        socket.once('error', () => done(false));
+        socket.setTimeout(timeoutMs, () => done(`${host}:${port}: no answer within ${timeoutMs} ms`));
+        socket.once('connect', () => done(undefined));
+        socket.once('error', (err) => done(`${host}:${port}: ${err.message}`));
       }),
   );
-  return (await Promise.all(attempts)).some(Boolean);
+  const failures = await Promise.all(attempts);
+  if (failures.length === 0) return 'no broker in the list';
+  return failures.some((f) => f === undefined) ? undefined : failures.join('; ');
 }

@@ -50,8 +50,7 @@ export class KafkaPublisher {
   private connected = false;
   /** From the latest statistics: undefined until the first blob arrives. */
   private brokersUp: boolean | undefined;
-  /** The first connection failed: the producer was never usable. */
-  private connectFailed = false;
+  private starting: Promise<void> | undefined;
 
   constructor(private readonly options: PublisherOptions) {
     this.deliveries = new DeliveryTracker(() => this.producer?.poll(), options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
@@ -76,23 +75,38 @@ export class KafkaPublisher {
     return this.connected && this.producer?.isConnected() === true && this.brokersUp !== false;
   }
 
-  async start(): Promise<void> {
-    if (this.producer !== undefined) return;
+  /**
+   * Creates the producer and connects it (a metadata request within the connect timeout). A failed
+   * start leaves nothing behind (node-rdkafka tears the client of a failed attempt down itself) and
+   * may be called again: `run` retries it while it waits for Kafka. Concurrent callers share one try.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.open().catch((err: unknown) => {
+      this.starting = undefined;
+      throw err;
+    });
+    return this.starting;
+  }
+
+  private async open(): Promise<void> {
     const statsWanted = this.options.onStats !== undefined || this.watchdog.enabled;
     const producer = new Producer({
       ...(this.options.config as Record<string, unknown>),
       dr_cb: true,
       ...(statsWanted && this.options.config['statistics.interval.ms'] === undefined ? { 'statistics.interval.ms': 5000 } : {}),
     } as never);
+    // Events of a client from a failed attempt are ignored: only the current one speaks for us.
+    const current = (): boolean => this.producer === producer;
     this.producer = producer;
     producer.on('delivery-report', (err: LibrdKafkaError, report: DeliveryReport) => this.deliveries.onReport(err, report));
     producer.on('event.error', (err: LibrdKafkaError) => {
-      if (err.isFatal === true) {
+      if (err.isFatal === true && current()) {
         this.options.onFatal?.(new RelayError('KAFKA_UNAVAILABLE', `fatal producer error: ${kafkaCodeName(err)}: ${err.message}`, { cause: err }));
       }
     });
     if (statsWanted) {
       producer.on('event.stats', (event: { message: string }) => {
+        if (!current()) return;
         try {
           const stats: unknown = JSON.parse(event.message);
           this.brokersUp = anyBrokerUp(stats);
@@ -104,9 +118,19 @@ export class KafkaPublisher {
       });
     }
     producer.on('disconnected', () => {
-      this.connected = false;
+      if (current()) this.connected = false;
     });
-    await this.connect(producer);
+    try {
+      await this.connect(producer);
+    } catch (err) {
+      this.producer = undefined;
+      throw err;
+    }
+    if (this.stopping !== undefined) {
+      // Stopped while this attempt was under way: nothing was sent, so nothing is waited for.
+      producer.disconnect();
+      return;
+    }
     // Errors and statistics arrive only through poll(); while nothing is in flight the fast poll
     // is off, so a slow one keeps them coming (idle gauges stay fresh, fatal errors are seen).
     this.idlePollTimer = setInterval(() => {
@@ -125,7 +149,9 @@ export class KafkaPublisher {
    * credentials or the TLS handshake, so waiting for the connect timeout would end such a start
    * with a bare "broker transport failure". An authentication or TLS error ends it at once with the
    * broker's reason, which librdkafka gives only in its log (the error event says "authentication
-   * failure"); other failures wait for the timeout and carry the last reason seen.
+   * failure"), as KAFKA_REJECTED: waiting cannot fix it. Other failures wait for the timeout and
+   * are KAFKA_UNAVAILABLE (retriable) with the last reason seen; both keep that reason in their
+   * context (`reason`).
    */
   private connect(producer: Producer): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -136,7 +162,8 @@ export class KafkaPublisher {
       };
       const onError = (err: LibrdKafkaError): void => {
         if (!/authentication failure|ssl error/i.test(err.message)) return;
-        finish(new RelayError('KAFKA_UNAVAILABLE', `cannot connect to Kafka: ${lastFailure || err.message}`, { cause: err }));
+        const reason = lastFailure || err.message;
+        finish(new RelayError('KAFKA_REJECTED', `cannot connect to Kafka: ${reason}`, { cause: err, context: { reason } }));
       };
       // Error events are only served by poll(), which node-rdkafka allows once the native client
       // exists (before the metadata answer); until then it throws, which is ignored.
@@ -157,7 +184,6 @@ export class KafkaPublisher {
           this.connected = true;
           resolve();
         } else {
-          this.connectFailed = true;
           reject(err);
         }
       };
@@ -166,7 +192,13 @@ export class KafkaPublisher {
       producer.connect({ timeout: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS }, (err) => {
         if (!err) return finish(undefined);
         const reason = lastFailure === '' ? '' : ` (last broker error: ${lastFailure})`;
-        finish(new RelayError('KAFKA_UNAVAILABLE', `cannot connect to Kafka: ${err.message}${reason}`, { cause: err, retriable: true }));
+        finish(
+          new RelayError('KAFKA_UNAVAILABLE', `cannot connect to Kafka: ${err.message}${reason}`, {
+            cause: err,
+            retriable: true,
+            context: { reason: lastFailure || err.message },
+          }),
+        );
       });
     });
   }
@@ -194,9 +226,10 @@ export class KafkaPublisher {
     clearInterval(this.idlePollTimer);
     // Anything still unreported is failed as transport-level: its rows are left pending, not marked.
     this.deliveries.failAll((topic) => new RelayError('KAFKA_UNAVAILABLE', `producer stopped before ${topic} acknowledged the message`, { retriable: true }));
-    // A producer that never connected is torn down by node-rdkafka when its connect attempt ends;
+    // A producer that never connected (its attempt failed, or is still under way when a signal
+    // stops a waiting relay) is torn down by node-rdkafka when its connect attempt ends;
     // disconnecting here would wait for that attempt (up to the connect timeout).
-    if (this.connectFailed) return;
+    if (!this.connected) return;
     await new Promise<void>((resolve) => {
       try {
         producer.disconnect(timeoutMs, () => resolve());

@@ -6,7 +6,7 @@ import type { RelayEvents } from '../relay/relay-events';
  * - Liveness: the loop is not stuck. Every finished claim attempt (rows or not) is a heartbeat;
  *   no heartbeat for `livenessTimeoutMs` means the process should be restarted. A database or
  *   broker outage is NOT a liveness failure as long as the loop keeps trying: restarting would not
- *   bring the dependency back.
+ *   bring the dependency back. Nor is the time before the loop starts (`run` waiting for them).
  * - Readiness: the relay can do its work right now: configuration validated and the loop started,
  *   PostgreSQL answering (the last periodic check), the Kafka producer connected.
  */
@@ -30,6 +30,8 @@ export interface ReadinessReport {
   readonly checks: { readonly config: CheckResult; readonly postgres: CheckResult; readonly kafka: CheckResult };
   /** Names of the failing checks. */
   readonly down: readonly string[];
+  /** When not ready: the details of the failing dependencies (or of the start), one sentence. */
+  readonly reason?: string;
 }
 
 export interface HealthSources {
@@ -37,6 +39,11 @@ export interface HealthSources {
   /** The periodic PostgreSQL check. */
   readonly database: { status(): CheckResult };
   readonly kafka: { isConnected(): boolean };
+  /**
+   * Until markStarted(): what `run` knows of each dependency while it waits for them
+   * (DependencyWait), shown instead of the two sources above, which only work once connected.
+   */
+  readonly startup?: { status(dependency: 'postgres' | 'kafka'): CheckResult };
   /** Milliseconds; Date.now in production, a fake in tests. */
   readonly now?: () => number;
   /** Words of the JSON bodies for another loop (the sink); default: the relay's. */
@@ -66,6 +73,9 @@ export class HealthMonitor implements Pick<RelayEvents, 'claimFinished'> {
   }
 
   liveness(): LivenessReport {
+    // Before the loop starts the process connects, or waits for its dependencies: restarting it
+    // would not bring them back, so that time is never a stall, however long it lasts.
+    if (!this.started) return { ok: true, sinceLastClaimMs: 0, timeoutMs: this.sources.livenessTimeoutMs };
     const since = Math.max(0, this.now() - this.lastClaimAt);
     const timeoutMs = this.sources.livenessTimeoutMs;
     if (since <= timeoutMs) return { ok: true, sinceLastClaimMs: since, timeoutMs };
@@ -78,16 +88,21 @@ export class HealthMonitor implements Pick<RelayEvents, 'claimFinished'> {
   }
 
   readiness(): ReadinessReport {
-    const kafkaUp = this.sources.kafka.isConnected();
     const words = this.sources.wording ?? RELAY_WORDING;
+    const startup = this.started ? undefined : this.sources.startup;
+    const kafkaUp = this.sources.kafka.isConnected();
     const checks = {
       config: this.started ? { ok: true, detail: `validated; ${words.loop} started` } : { ok: false, detail: 'starting' },
-      postgres: this.sources.database.status(),
-      kafka: kafkaUp ? { ok: true, detail: `${words.kafkaClient} connected` } : { ok: false, detail: `${words.kafkaClient} not connected` },
+      postgres: startup?.status('postgres') ?? this.sources.database.status(),
+      kafka:
+        startup?.status('kafka') ?? (kafkaUp ? { ok: true, detail: `${words.kafkaClient} connected` } : { ok: false, detail: `${words.kafkaClient} not connected` }),
     };
-    const down = Object.entries(checks)
-      .filter(([, result]) => !result.ok)
-      .map(([name]) => name);
-    return { ready: down.length === 0, checks, down };
+    const failing = Object.entries(checks).filter(([, result]) => !result.ok);
+    const down = failing.map(([name]) => name);
+    if (down.length === 0) return { ready: true, checks, down };
+    // The dependencies explain more than "starting" does: name them first when they are down.
+    const dependencies = failing.filter(([name]) => name !== 'config');
+    const reason = (dependencies.length > 0 ? dependencies : failing).map(([, result]) => result.detail).join('; ');
+    return { ready: false, checks, down, reason };
   }
 }

@@ -77,6 +77,11 @@ export const METRICS = {
   vacuumAge: { name: 'outbox_last_autovacuum_age_seconds', help: 'Seconds since the outbox table was last vacuumed (autovacuum or VACUUM); NaN when never.' },
   tableBytes: { name: 'outbox_table_bytes', help: 'pg_table_size of the outbox table (heap and TOAST).' },
   indexBytes: { name: 'outbox_index_bytes', help: 'pg_indexes_size of the outbox table (all its indexes).' },
+  dependencyUp: {
+    name: 'dependency_up',
+    help: 'Whether a dependency answers (1) or not (0), as readiness sees it: while run waits for it at start, then from the periodic PostgreSQL check and the Kafka producer\'s connection.',
+    labelNames: ['dependency'] as const,
+  },
   buildInfo: {
     name: 'build_info',
     help: 'Always 1; labels say which relay, Node.js and librdkafka versions run.',

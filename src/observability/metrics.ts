@@ -47,6 +47,12 @@ export interface PoolCounts {
   readonly waitingCount: number;
 }
 
+/** dependency_up's values: true when the dependency answers. */
+export interface DependencyStates {
+  readonly postgres: boolean;
+  readonly kafka: boolean;
+}
+
 export interface RelayMetricsOptions {
   /** Full Kafka topic names of the topics file; their series exist (at 0) from the start. */
   readonly topics: readonly string[];
@@ -76,6 +82,7 @@ export class RelayMetrics implements RelayEvents {
   private readonly claimedTopics: ReadonlySet<string>;
   private pool: PoolCounts | undefined;
   private publisher: { readonly inflight: number } | undefined;
+  private dependencies: (() => DependencyStates) | undefined;
   private lastRtt = new Map<string, number>();
 
   private readonly published: Counter<'topic'>;
@@ -132,6 +139,15 @@ export class RelayMetrics implements RelayEvents {
       },
     });
     poolGauge(registry, METRIC_PREFIX + METRICS.poolConnections.name, () => this.pool);
+    const dependencySource = (): DependencyStates | undefined => this.dependencies?.();
+    new Gauge({
+      ...on(METRICS.dependencyUp),
+      collect() {
+        const states = dependencySource();
+        if (states === undefined) return;
+        for (const [dependency, up] of Object.entries(states)) this.set({ dependency }, up ? 1 : 0);
+      },
+    });
     this.deadTuples = new Gauge(on(METRICS.deadTuples));
     this.vacuumAge = new Gauge(on(METRICS.vacuumAge));
     this.tableBytes = new Gauge(on(METRICS.tableBytes));
@@ -162,6 +178,11 @@ export class RelayMetrics implements RelayEvents {
   /** A NOTIFY of the insert trigger arrived (postgres/notify-listener.ts). */
   notificationReceived(): void {
     this.notifications.inc();
+  }
+
+  /** Whether PostgreSQL and Kafka answer (readiness's view), read on every scrape. */
+  observeDependencies(source: () => DependencyStates): void {
+    this.dependencies = source;
   }
 
   // ---------------------------------------------------------------- RelayEvents

@@ -35,10 +35,15 @@ export const TABLE_COLUMNS: Statement = {
   text: `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`,
 };
 
-/** `check` and `run`: the indexes of table $2 in schema $1, with their definitions. */
+/**
+ * `check` and `run`: the indexes of table $2 in schema $1, with their definitions, whether each is
+ * the primary key, and its size (bytes as a float, pg_relation_size reads only the catalog and the
+ * file length: no index page is read).
+ */
 export const TABLE_INDEXES: Statement = {
   name: 'dionysus_relay_table_indexes',
-  text: `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
+  text: `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS def, x.indisprimary AS primary,
+            pg_relation_size(x.indexrelid)::float8 AS bytes
        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
        JOIN pg_namespace n ON n.oid = t.relnamespace
       WHERE n.nspname = $1 AND t.relname = $2`,

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { ModelConfig, TopicsConfig } from '../config/topics-types';
+import { indexCostNote, type OutboxIndex } from '../domain/index-cost';
 import { OBSERVER_TOPIC } from '../domain/topic-names';
 import { probeCapabilities } from './capabilities';
 import { PRICE_OUT_SEQSCAN, TABLE_COLUMNS, TABLE_INDEXES, explainSerializer, pendingByClass } from './catalog-sql';
@@ -47,6 +48,8 @@ export async function checkDatabase(
   } else {
     notes.push(`postgres: publishing index ${publishing.name} present`);
   }
+  const cost = indexCostNote(`${schema}.${table}`, indexes);
+  if (cost !== undefined) notes.push(cost);
   const strict = topics.topics.filter((t) => t.ordering === 'strict').map((t) => t.name);
   if (strict.length > 0) notes.push(`postgres: ${strictRetryIndexNote(strict, findRetryWaitIndex(indexes))}`);
 
@@ -75,8 +78,8 @@ interface IndexDefinition {
   readonly def: string;
 }
 
-async function tableIndexes(pool: Pool, schema: string, table: string): Promise<IndexDefinition[]> {
-  const result = await pool.query<IndexDefinition>(prepared(TABLE_INDEXES, [schema, table]));
+async function tableIndexes(pool: Pool, schema: string, table: string): Promise<OutboxIndex[]> {
+  const result = await pool.query<OutboxIndex>(prepared(TABLE_INDEXES, [schema, table]));
   return result.rows;
 }
 

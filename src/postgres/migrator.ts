@@ -1,14 +1,16 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
-import { MIGRATION_LOCK_KEY, MIGRATION_STATEMENTS as sql } from './migrator-sql';
+import { MIGRATION_LOCK_KEY, MIGRATION_STATEMENTS as sql, createSchema } from './migrator-sql';
 import { prepared } from './statement';
 
 /**
  * Forward-only migrations from sql/: `NNN_name.sql` files apply in order; files under
  * sql/optional/ apply only when named (`migrate --with notify_trigger`). Applied names are kept
  * in dionysus_relay_schema_migrations so a second run does nothing. Each file runs in its own
- * transaction under an advisory lock, so two relays starting together cannot apply one twice.
+ * transaction under an advisory lock, so two relays starting together (`run --migrate` in every
+ * replica) cannot apply one twice; the schema is created under that lock too, since two
+ * concurrent CREATE SCHEMA IF NOT EXISTS may both try to insert it.
  */
 export interface MigrationResult {
   applied: string[];
@@ -39,12 +41,13 @@ export function optionalMigrationNames(sqlDir: string): string[] {
     .sort();
 }
 
-export async function migrate(pool: Pool, sqlDir: string, optional: readonly string[] = []): Promise<MigrationResult> {
+export async function migrate(pool: Pool, sqlDir: string, optional: readonly string[] = [], schema?: string): Promise<MigrationResult> {
   const migrations = listMigrations(sqlDir, optional);
   const client = await pool.connect();
   const result: MigrationResult = { applied: [], skipped: [] };
   try {
     await client.query(prepared(sql.lock, [MIGRATION_LOCK_KEY]));
+    if (schema !== undefined) await client.query(createSchema(schema).text);
     await client.query(sql.createTable.text);
     for (const m of migrations) {
       const done = await client.query(prepared(sql.applied, [m.name]));

@@ -31,3 +31,23 @@ export function isInfrastructureError(err: unknown): boolean {
   if (state === STATEMENT_TIMEOUT) return false;
   return INFRASTRUCTURE_CLASSES.some((prefix) => state.startsWith(prefix));
 }
+
+/**
+ * SQLSTATEs of a server that answers but refuses this client, which waiting cannot change:
+ * 28000 (no pg_hba.conf entry, unknown role), 28P01 (wrong password), 3D000 (no such database),
+ * 42501 (no CONNECT privilege on the database).
+ */
+const REJECTION_STATES = new Set(['28000', '28P01', '3D000', '42501']);
+
+/** TLS verification failures (node's codes) and a server without TLS: the settings must change. */
+const TLS_REJECTION = /CERT|UNABLE_TO_(VERIFY|GET)|ERR_TLS_/;
+
+/** True when a connection attempt failed because the server refuses us, not because it is away. */
+export function isConnectRejection(err: unknown): boolean {
+  const state = sqlState(err);
+  if (state !== undefined) return REJECTION_STATES.has(state);
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && TLS_REJECTION.test(code)) return true;
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && /does not support SSL connections/.test(message);
+}

@@ -3,6 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { Pool, type ClientConfig } from 'pg';
 import { RelayError, errorMessage } from '../errors';
 import type { Settings } from '../config/settings';
+import { isConnectRejection } from './pg-errors';
 
 export type DatabaseSettings = Settings['database'];
 
@@ -101,6 +102,21 @@ export function connectFailureReason(err: unknown): string {
     return `${text} (TLS: server certificate refused, ${code}: check DATABASE_SSL_CA_FILE)`;
   }
   return text;
+}
+
+/**
+ * A failed first connection as the one error type: POSTGRES_REJECTED (not retriable) when the
+ * server answered and refused us, POSTGRES_UNAVAILABLE (retriable) when it did not answer. The
+ * context's `reason` is the short text readiness shows while `run` waits.
+ */
+export function connectError(err: unknown, url: string): RelayError {
+  const reason = connectFailureReason(err);
+  const rejected = isConnectRejection(err);
+  return new RelayError(rejected ? 'POSTGRES_REJECTED' : 'POSTGRES_UNAVAILABLE', `cannot connect to PostgreSQL at ${redactUrl(url)} (DATABASE_URL): ${reason}`, {
+    cause: err,
+    retriable: !rejected,
+    context: { reason },
+  });
 }
 
 /** The URL with its password replaced, for logs and errors. */

@@ -6,8 +6,9 @@ export function uniqueNamespace(prefix = 'test'): string {
   return `${prefix}_${uniqueSuffix()}`;
 }
 
-export async function createTopic(topic: string, partitions: number, config: Record<string, string> = {}): Promise<void> {
-  const admin = AdminClient.create({ 'metadata.broker.list': TEST_KAFKA_BROKERS, 'client.id': 'dionysus-relay-tests' });
+/** `brokers`: another broker than the shared one (a test's private service pair). */
+export async function createTopic(topic: string, partitions: number, config: Record<string, string> = {}, brokers = TEST_KAFKA_BROKERS): Promise<void> {
+  const admin = AdminClient.create({ 'metadata.broker.list': brokers, 'client.id': 'dionysus-relay-tests' });
   try {
     await new Promise<void>((resolve, reject) =>
       admin.createTopic({ topic, num_partitions: partitions, replication_factor: 1, config }, 15_000, (err) =>

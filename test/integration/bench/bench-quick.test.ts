@@ -48,7 +48,7 @@ function benchDatabaseUrl(): string {
 function runQuickBench(): Promise<{ code: number | null; output: string }> {
   const script = join(packageRoot(), 'build', 'bench', 'run.js');
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [script, '--quick', '--schema', schema, '--results-dir', resultsDir, '--drop-schema'], {
+    const child = spawn(process.execPath, [script, '--quick', '--burst-rows', '2000', '--schema', schema, '--results-dir', resultsDir, '--drop-schema'], {
       env: { ...process.env, BENCH_DATABASE_URL: benchDatabaseUrl() },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -94,6 +94,18 @@ test('the quick benchmark completes and writes a result file with every scenario
     assert.equal(d.verification?.extraMessages, 0, `${name}: no row published twice`);
   }
   assert.equal(s.scaleOut?.relays, 2);
+  // The bursts: rows committed while a relay idles, in large transactions and in 5-row ones.
+  assert.deepEqual(s.burst.map((b) => b.shape), ['large', 'small']);
+  for (const b of s.burst) {
+    assert.equal(b.rows, 2000, `${b.label}: every row committed`);
+    assert.equal(b.unpublished, 0, `${b.label}: every row published\n${b.relay.outputTail}`);
+    assert.equal(b.messagesMatched, 2000, `${b.label}: one message per row`);
+    assert.equal(b.duplicateMessages, 0, `${b.label}: no row published twice`);
+    for (const key of ['commitToLastAppendSeconds', 'rowsPerSecond', 'relayCpuMicrosPerRow', 'relayPostgresCpuMicrosPerRow', 'brokerCpuMicrosPerRow'] as const) {
+      assert.equal(typeof b[key], 'number', `${b.label}.${key}`);
+    }
+  }
+  assert.equal(s.burst[1]?.rowsPerTransaction, 5);
   assert.equal(s.strict?.withIndex.ordering, 'strict');
   const live = s.live[0];
   assert.ok(live, 'live scenario ran');

@@ -41,6 +41,11 @@ test('a good setup passes and reports partition counts', () => {
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, new RegExp(`kafka: ${usersTopic} has 3 partition\\(s\\)`));
   assert.match(r.out, /publishing index index_dionysus_outboxes_publishing_idx present/);
+  // The gem's seven convenience indexes, each written by every publish mark, with their measured price.
+  const cost = /every publish mark writes into 7 index\(es\) of \S+ besides its primary key, largest first: (.*)\. Each cost about [\d.]+ µs of PostgreSQL CPU per published row in the benchmark .*docs\/benchmarks\.md#what-the-outbox-schema-costs/.exec(r.out);
+  assert.ok(cost, r.out);
+  assert.match(cost[1] as string, /index_dionysus_outboxes_on_published_at \(\d+ kB\)/);
+  assert.ok(!(cost[1] as string).includes('publishing_idx'), cost[1]);
   assert.match(r.out, /crash tracking and the frozen-relay guard are on/);
   assert.match(r.out, /one relay holds up to 2000 advisory locks \(batch × in flight\), \d+% of the lock table \(\d+ slots\)/);
   assert.match(r.out, /check passed/);

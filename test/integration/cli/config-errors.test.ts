@@ -61,11 +61,32 @@ test('invalid settings name the key; secrets never appear', () => {
   assert.equal(badJson.code, 2);
   assert.match(badJson.stderr, /KAFKA_LIBRDKAFKA \(kafka\.librdkafka\): not a JSON object/);
 
+  // A one-shot run does not wait for an unreachable database: exit 1 at once.
   const secret = 's3cr3t-pw-for-test';
-  const badDb = run(['run', '--topics', file], { DATABASE_URL: `postgres://dionysus:${secret}@127.0.0.1:1/nowhere` });
+  const badDb = run(['run', '--exit-when-idle', '--topics', file], { DATABASE_URL: `postgres://dionysus:${secret}@127.0.0.1:1/nowhere` });
   assert.equal(badDb.code, 1);
+  assert.match(badDb.stderr, /cannot start \[POSTGRES_UNAVAILABLE\]/);
   assert.match(badDb.stderr, /cannot connect to PostgreSQL at postgres:\/\/dionysus:\*\*\*@127\.0\.0\.1:1\/nowhere \(DATABASE_URL\)/);
   assert.ok(!badDb.stderr.includes(secret) && !badDb.stdout.includes(secret), 'the password is never printed');
+});
+
+test('a database that answers and refuses the password or the database name: run exits 2 at once instead of waiting', () => {
+  const file = writeTopicsFile(`namespace: demo\ntopics:\n  users:\n    models:\n${GOOD_MODEL}\n`);
+  const secret = 'wr0ng-pw-for-test';
+  const wrongPassword = new URL(TEST_DATABASE_URL);
+  wrongPassword.password = secret;
+  const badPassword = run(['run', '--topics', file], { DATABASE_URL: wrongPassword.toString() });
+  assert.equal(badPassword.code, 2, badPassword.stderr);
+  assert.match(badPassword.stderr, /refused by a dependency \[POSTGRES_REJECTED\]/);
+  assert.match(badPassword.stderr, /password authentication failed/);
+  assert.ok(!badPassword.stderr.includes(secret) && !badPassword.stdout.includes(secret), 'the password is never printed');
+
+  const noDatabase = new URL(TEST_DATABASE_URL);
+  noDatabase.pathname = '/no_such_database_here';
+  const missing = run(['run', '--topics', file], { DATABASE_URL: noDatabase.toString() });
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /refused by a dependency \[POSTGRES_REJECTED\]/);
+  assert.match(missing.stderr, /database "no_such_database_here" does not exist/);
 });
 
 test('--help explains each command and shows no secret defaults', () => {

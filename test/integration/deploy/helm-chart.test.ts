@@ -258,6 +258,7 @@ const RELAY_METRICS = new Set([
   'dionysus_relay_outbox_table_bytes',
   'dionysus_relay_outbox_index_bytes',
   'dionysus_relay_build_info',
+  'dionysus_relay_dependency_up',
 ]);
 const HISTOGRAMS = ['dionysus_relay_publish_latency_seconds', 'dionysus_relay_batch_phase_duration_seconds', 'dionysus_relay_batch_size'];
 /** Prometheus' own `up`, and prom-client's default process metrics (nodejs_* below). */
@@ -407,6 +408,7 @@ test('standalone full values: secrets by reference, librdkafka JSON, extra env, 
     'DionysusRelayRowsGivenUp',
     'DionysusRelayGivenUpRows',
     'DionysusRelayInstanceDown',
+    'DionysusRelayDependencyDown',
     'DionysusRelayDown',
   ]) {
     assert.ok(byAlert.has(alert), `alert ${alert} missing`);
@@ -417,6 +419,7 @@ test('standalone full values: secrets by reference, librdkafka JSON, extra env, 
   assert.match(byAlert.get('DionysusRelayGivenUpRows')?.expr ?? '', /^max by \(namespace, topic\) \(dionysus_relay_given_up_rows\{[^}]*\}\) > 0$/);
   assert.equal(byAlert.get('DionysusRelayGivenUpRows')?.for, '1h');
   assert.match(byAlert.get('DionysusRelayDown')?.expr ?? '', /^absent\(up\{/);
+  assert.match(byAlert.get('DionysusRelayDependencyDown')?.expr ?? '', /^dionysus_relay_dependency_up\{[^}]*job="rel-dionysus-relay"[^}]*\} == 0$/);
   for (const rule of rules) {
     for (const name of metricNames(rule.expr)) assert.ok(isKnownMetric(name), `alert ${rule.alert} reads unknown metric ${name}`);
   }
@@ -579,6 +582,7 @@ test('the Grafana dashboard parses and reads only metrics the relay exports', ()
     'dionysus_relay_outbox_dead_tuples',
     'dionysus_relay_outbox_table_bytes',
     'dionysus_relay_given_up_rows',
+    'dionysus_relay_dependency_up',
   ]) {
     assert.ok(used.has(expected), `dashboard does not show ${expected}`);
   }

@@ -156,6 +156,9 @@ test('/metrics counts what the relay did; /healthz 200; the compatibility file l
   assert.equal(seriesOf(last, 'dionysus_relay_build_info').length, 1);
   assert.match(seriesOf(last, 'dionysus_relay_build_info')[0] ?? '', new RegExp(`version="${version.replace(/\./g, '\\.')}"`));
   assert.ok(sample(last, 'process_cpu_user_seconds_total') !== undefined, 'default process metrics');
+  // Both dependencies answer (0 while `run` waits for one: relay/start-without-dependencies.test.ts).
+  assert.equal(sample(last, 'dionysus_relay_dependency_up', { dependency: 'postgres' }), 1);
+  assert.equal(sample(last, 'dionysus_relay_dependency_up', { dependency: 'kafka' }), 1);
   assert.equal(sample(last, 'dionysus_relay_kafka_queue_messages'), 0);
 
   const metricsAnswer = await httpGet(port, '/metrics');

@@ -46,8 +46,8 @@ test('a slow serializer and an unencodable value fail only their rows, with prec
   assert.deepEqual(messages.map((m) => m.key).sort(), ['User:1', 'User:2', 'User:4', 'User:6']);
 });
 
-test('an unreachable broker list stops the start, naming KAFKA_BROKERS', () => {
-  const r = spawnSync(process.execPath, [cliPath(), 'run', '--topics', usersTopicsFile(namespace)], {
+test('an unreachable broker list stops a one-shot run at once, naming KAFKA_BROKERS', () => {
+  const r = spawnSync(process.execPath, [cliPath(), 'run', '--exit-when-idle', '--topics', usersTopicsFile(namespace)], {
     env: baseRelayEnv({ ...db.relayEnv(), KAFKA_BROKERS: '127.0.0.1:1' }),
     encoding: 'utf8',
     timeout: 90_000,

@@ -24,7 +24,8 @@ import {
 // own that speaks only TLS (SASL_SSL with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512; SSL) and a
 // PostgreSQL cluster of its own that accepts TLS connections only, both with a CA made for this
 // run; a consumer with the same security reads the messages back. Wrong credentials and untrusted
-// CAs end the start at once with one clear line and exit code 1. The shared services are not used.
+// CAs end the start at once with one clear line and exit code 2, also for a `run` that waits for
+// dependencies that do not answer: waiting cannot fix these. The shared services are not used.
 
 const SCHEMA = 'dionysus_tls';
 const USERS: ReadonlyArray<[number, string]> = [
@@ -143,24 +144,25 @@ async function assertPublishes(prefix: string, env: Record<string, string>, cons
 
 /**
  * A start that must fail: the reason is printed at once (well inside the 15 s connect timeout),
- * on one line with its code and no stack trace or secret; the process exits with 1 and nothing was
- * published.
+ * on one line with its code and no stack trace or secret; the process exits with 2 (a
+ * configuration error) and nothing was published. `oneShot`: `run --exit-when-idle`, which never
+ * waits; otherwise a plain `run`, which waits for dependencies that do not answer, but not for these.
  */
 async function assertStartFails(
   prefix: string,
   env: Record<string, string>,
-  expected: { code: string; reason: RegExp; secrets?: string[] },
+  expected: { code: 'KAFKA_REJECTED' | 'POSTGRES_REJECTED'; reason: RegExp; secrets?: string[]; oneShot?: boolean },
 ): Promise<string> {
   const { topic, topicsFile } = await pendingUsersTopic(prefix);
   const started = Date.now();
-  const relay = startRelay(['run', '--exit-when-idle', '--topics', topicsFile], env);
+  const relay = startRelay(['run', ...(expected.oneShot === true ? ['--exit-when-idle'] : []), '--topics', topicsFile], env);
   const killer = setTimeout(() => relay.kill('SIGKILL'), 40_000);
   try {
-    const headline = `dionysus-relay: cannot start [${expected.code}]`;
+    const headline = `dionysus-relay: refused by a dependency [${expected.code}]`;
     await relay.waitForLog(headline, 12_000);
     const reportedMs = Date.now() - started;
     // node-rdkafka cannot abort its connect attempt: the process may only exit once that ends.
-    assert.equal(await relay.exited, 1, `relay exit code; output:\n${relay.output()}`);
+    assert.equal(await relay.exited, 2, `relay exit code; output:\n${relay.output()}`);
     const output = relay.output();
     assert.match(output, expected.reason, output);
     assert.doesNotMatch(output, /^\s+at .+:\d+:\d+\)?$/m, `a stack trace was printed:\n${output}`);
@@ -209,13 +211,14 @@ test('Kafka: a wrong SASL password (each mechanism) or an untrusted CA is report
   await Promise.all([
     ...SASL_MECHANISMS.map((mechanism) =>
       assertStartFails(`badpw_${mechanism.toLowerCase().replace(/-/g, '')}`, relayEnv(saslEnv(mechanism, wrong)), {
-        code: 'KAFKA_UNAVAILABLE',
+        code: 'KAFKA_REJECTED',
         reason: /cannot connect to Kafka: .*SASL authentication error: Authentication failed/,
         secrets,
       }),
     ),
     assertStartFails('badkafkaca', relayEnv(sslEnv(pki.otherCaFile)), {
-      code: 'KAFKA_UNAVAILABLE',
+      code: 'KAFKA_REJECTED',
+      oneShot: true,
       reason: /cannot connect to Kafka: .*SSL handshake failed: .*certificate verify failed/,
       secrets,
     }),
@@ -224,13 +227,14 @@ test('Kafka: a wrong SASL password (each mechanism) or an untrusted CA is report
 
 test('PostgreSQL: an unrelated CA, or verify-full against a host name the certificate lacks, fails clearly', async () => {
   const wrongCa = await assertStartFails('badpgca', relayEnv(saslEnv('PLAIN'), { DATABASE_SSL_CA_FILE: pki.otherCaFile }), {
-    code: 'POSTGRES_UNAVAILABLE',
+    code: 'POSTGRES_REJECTED',
     reason: /cannot connect to PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/postgres\?sslmode=verify-full \(DATABASE_URL\): .*certificate/,
     secrets: [services().postgres.password],
   });
   assert.match(wrongCa, /DATABASE_SSL_CA_FILE/, 'the message names the setting to check');
   await assertStartFails('badpghost', relayEnv(saslEnv('PLAIN'), { DATABASE_URL: services().postgres.url({ host: '127.0.0.2', sslmode: 'verify-full' }) }), {
-    code: 'POSTGRES_UNAVAILABLE',
+    code: 'POSTGRES_REJECTED',
+    oneShot: true,
     reason: /cannot connect to PostgreSQL .*IP: 127\.0\.0\.2 is not in the cert's list/,
     secrets: [services().postgres.password],
   });

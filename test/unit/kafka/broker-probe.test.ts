@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { anyBrokerAccepts, brokerlessTooLong, parseBrokerList } from '../../../src/kafka/broker-probe';
+import { anyBrokerAccepts, brokerlessTooLong, brokersRefusal, parseBrokerList } from '../../../src/kafka/broker-probe';
 
 test('broker lists: host:port, default port, IPv6 in brackets, protocol prefixes and spaces', () => {
   assert.deepEqual(parseBrokerList('k1:9093, k2 ,[::1]:9094,[fe80::1],SSL://k3:19092'), [
@@ -32,6 +32,13 @@ test('anyBrokerAccepts: true when one listed address accepts TCP, false when non
   try {
     assert.equal(await anyBrokerAccepts(`127.0.0.1:${closedPort},127.0.0.1:${port}`, 2000), true);
     assert.equal(await anyBrokerAccepts(`127.0.0.1:${closedPort}`, 2000), false);
+    // Why not, per broker, for the log and /readyz of a relay waiting for Kafka.
+    assert.equal(await brokersRefusal(`127.0.0.1:${closedPort},127.0.0.1:${port}`, 2000), undefined);
+    assert.equal(
+      await brokersRefusal(`127.0.0.1:${closedPort},127.0.0.1:${closedPort}`, 2000),
+      `127.0.0.1:${closedPort}: connect ECONNREFUSED 127.0.0.1:${closedPort}; 127.0.0.1:${closedPort}: connect ECONNREFUSED 127.0.0.1:${closedPort}`,
+    );
+    assert.equal(await brokersRefusal('', 2000), 'no broker in the list');
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }

@@ -76,6 +76,36 @@ describe('readiness', () => {
     assert.equal(health.readiness().ready, true);
   });
 
+  test('until the loop started, the startup source speaks for each dependency and readiness says why in one sentence', () => {
+    const clock = { ms: 0 };
+    const waiting: Record<'postgres' | 'kafka', CheckResult> = {
+      postgres: { ok: false, detail: 'waiting for PostgreSQL: connect ECONNREFUSED 127.0.0.1:5562' },
+      kafka: { ok: false, detail: 'waiting for Kafka: 127.0.0.1:9312: connect ECONNREFUSED 127.0.0.1:9312' },
+    };
+    const health = new HealthMonitor({
+      livenessTimeoutMs: 1_000,
+      database: { status: () => ({ ok: false, detail: 'not checked yet' }) },
+      kafka: { isConnected: () => false },
+      startup: { status: (dependency) => waiting[dependency] },
+      now: () => clock.ms,
+    });
+    const both = health.readiness();
+    assert.deepEqual(both.down, ['config', 'postgres', 'kafka']);
+    assert.equal(both.checks.postgres.detail, waiting.postgres.detail);
+    assert.equal(both.reason, `${waiting.postgres.detail}; ${waiting.kafka.detail}`);
+    waiting.postgres = { ok: true, detail: 'PostgreSQL answers' };
+    assert.equal(health.readiness().reason, waiting.kafka.detail);
+    waiting.kafka = { ok: true, detail: 'Kafka answers' };
+    assert.equal(health.readiness().reason, 'starting');
+    // Waiting is not being stuck: liveness holds however long it takes.
+    clock.ms += 3_600_000;
+    assert.deepEqual(health.liveness(), { ok: true, sinceLastClaimMs: 0, timeoutMs: 1_000 });
+    health.markStarted();
+    assert.equal(health.liveness().ok, true);
+    // Once started, the live sources speak again.
+    assert.equal(health.readiness().checks.postgres.detail, 'not checked yet');
+  });
+
   test('a database outage does not touch liveness while claim attempts keep finishing', () => {
     const { clock, deps, health } = setup(1_000);
     health.markStarted();

@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import type { ConnectionOptions } from 'node:tls';
 import type { ClientConfig } from 'pg';
 import { RelayError } from '../../../src/errors';
-import { connectionConfig, type DatabaseSettings } from '../../../src/postgres/pool';
+import { connectError, connectionConfig, type DatabaseSettings } from '../../../src/postgres/pool';
 
 // TLS settings of relay connections as pg finally sees them: pg lets the URL's TLS parameters
 // replace an explicit `ssl` object, which used to drop DATABASE_SSL_CA_FILE whenever the URL said
@@ -66,4 +66,24 @@ test('a CA file with sslmode=disable or no-verify is a configuration error', () 
       (err: unknown) => err instanceof RelayError && err.code === 'CONFIG_INVALID' && err.message.includes(`sslmode=${sslmode}`),
     );
   }
+});
+
+test('a failed first connection is POSTGRES_REJECTED when the server refuses us, POSTGRES_UNAVAILABLE when it does not answer', () => {
+  const withCode = (code: string, message = 'failed'): Error => Object.assign(new Error(message), { code });
+  const url = 'postgres://u:secret@db:5432/app';
+  for (const code of ['28P01', '28000', '3D000', '42501', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID', 'SELF_SIGNED_CERT_IN_CHAIN']) {
+    const err = connectError(withCode(code), url);
+    assert.equal(err.code, 'POSTGRES_REJECTED', code);
+    assert.equal(err.retriable, false, code);
+  }
+  const noTls = connectError(new Error('The server does not support SSL connections'), url);
+  assert.equal(noTls.code, 'POSTGRES_REJECTED');
+  for (const cause of [withCode('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:5432'), withCode('57P03', 'the database system is starting up'), withCode('53300'), new Error('timeout expired'), withCode('ENOTFOUND')]) {
+    const err = connectError(cause, url);
+    assert.equal(err.code, 'POSTGRES_UNAVAILABLE', cause.message);
+    assert.equal(err.retriable, true, cause.message);
+  }
+  const refused = connectError(withCode('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:5432'), url);
+  assert.equal(refused.context['reason'], 'connect ECONNREFUSED 10.0.0.1:5432');
+  assert.equal(refused.message, 'cannot connect to PostgreSQL at postgres://u:***@db:5432/app (DATABASE_URL): connect ECONNREFUSED 10.0.0.1:5432');
 });

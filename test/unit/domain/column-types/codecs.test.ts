@@ -4,7 +4,7 @@ import type { PgTypeInfo } from '../../../../src/domain/column-types/codec';
 import { ipAddrToS, parseIpAddr } from '../../../../src/domain/column-types/network';
 import { parsePgArray } from '../../../../src/domain/column-types/pg-array';
 import { rubyJsonFromText } from '../../../../src/domain/column-types/ruby-json-reader';
-import { intervalSeconds, timestampJson, dateJson, timeJson } from '../../../../src/domain/column-types/times';
+import { intervalSeconds, parseTimestamp, timestampJson, dateJson, timeJson, xmlschema } from '../../../../src/domain/column-types/times';
 import { codecFor } from '../../../../src/domain/column-types/type-mapping';
 import { EncodingError } from '../../../../src/domain/rails-json';
 
@@ -50,6 +50,18 @@ describe('times', () => {
     assert.equal(timestampJson('2024-02-29 23:59:59.9999+05:30', 'c'), '"2024-02-29T18:29:59.999Z"');
     assert.equal(timestampJson('infinity', 'c'), 'null');
     assert.throws(() => timestampJson('02/01/2024 10:00:00', 'c'), EncodingError);
+  });
+
+  test('timestamps: the plain UTC text takes a shortcut that writes what the full parse writes', () => {
+    const texts = [
+      '2024-01-02 10:00:00', '2024-01-02 10:00:00+00', '2024-01-02 10:00:00.5', '2024-01-02 10:00:00.05+00', '2024-01-02 10:00:00.123456',
+      '2024-12-31 23:59:59.999999+00', '0001-01-01 00:00:00', '9999-12-31 23:59:59.1', '2000-02-29 12:34:56.78901',
+    ];
+    for (const text of texts) {
+      const t = parseTimestamp(text, 'c');
+      assert.ok(typeof t !== 'string');
+      assert.equal(timestampJson(text, 'c'), `"${xmlschema(t)}"`, text);
+    }
   });
 
   test('dates and times', () => {
