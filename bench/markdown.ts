@@ -16,6 +16,7 @@ function main(file: string): string {
     `(${Object.entries(m.postgresSettings).map(([k, v]) => `${k}=${v}`).join(', ')}); Kafka ${m.kafka} (KRaft, 1 broker); librdkafka ${m.librdkafka} ` +
     `(node-rdkafka ${m.nodeRdkafka}); pg ${m.pg}.`);
   out.push('');
+  if (r.loadAverage !== undefined) out.push(`Load average (1/5/15 min): ${r.loadAverage.start.join(' / ')} at the start, ${r.loadAverage.end.join(' / ')} at the end.`, '');
   out.push(`Relay settings: batch ${r.relaySettings.batchSize}, ${r.relaySettings.maxInflightBatches} batches in flight, poll ${r.relaySettings.pollIntervalMs} ms, pool ${r.relaySettings.poolSize}` +
     `${Object.keys(r.relaySettings.librdkafka).length > 0 ? `, librdkafka ${JSON.stringify(r.relaySettings.librdkafka)}` : ''}. History ${r.fixture.historyRows} rows.`);
   out.push('');

@@ -18,6 +18,8 @@ export interface BenchResult {
   readonly startedAt: string;
   readonly durationSeconds: number;
   readonly machine: MachineInfo;
+  /** The machine's 1/5/15-minute load averages when the run started and ended. */
+  readonly loadAverage: { readonly start: readonly number[]; readonly end: readonly number[] };
   readonly relayRevision: { commit: string; srcDirty: boolean; cli: string };
   readonly relaySettings: { batchSize: number; maxInflightBatches: number; pollIntervalMs: number; poolSize: number; librdkafka: Record<string, unknown> };
   readonly fixture: FixtureInfo;
@@ -119,6 +121,7 @@ export function formatSummary(r: BenchResult): string {
   const m = r.machine;
   lines.push(`dionysus-relay benchmark (${r.mode}) — ${m.cores} cores ${m.cpuModel}, ${m.memoryGiB} GiB, node ${m.node}, ` +
     `PostgreSQL ${m.postgres}, Kafka ${m.kafka}, librdkafka ${m.librdkafka}`);
+  lines.push(`load average (1/5/15 min): ${r.loadAverage.start.join(' ')} at the start, ${r.loadAverage.end.join(' ')} at the end`);
   lines.push(`relay: batch ${r.relaySettings.batchSize}, in-flight ${r.relaySettings.maxInflightBatches}, poll ${r.relaySettings.pollIntervalMs} ms; ` +
     `history ${r.fixture.historyRows} rows`);
   const rows: string[][] = [['scenario', 'figure', 'value']];

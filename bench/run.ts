@@ -1,5 +1,5 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/package-root';
 import { effectiveSettings, relayEnv, type BenchContext } from './context';
@@ -31,6 +31,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const started = Date.now();
+  const loadAtStart = loadavg();
   const log = (line: string): void => void process.stdout.write(`[bench +${((Date.now() - started) / 1000).toFixed(0)}s] ${line}\n`);
   const resultsDir = options.resultsDir ?? join(packageRoot(), 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
@@ -79,6 +80,8 @@ async function main(argv: readonly string[]): Promise<number> {
       startedAt: new Date(started).toISOString(),
       durationSeconds: Math.round((Date.now() - started) / 1000),
       machine,
+      // 1, 5 and 15-minute load averages: on a shared machine, what every figure must be read with.
+      loadAverage: { start: loadAtStart.map((l) => Math.round(l * 100) / 100), end: loadavg().map((l) => Math.round(l * 100) / 100) },
       relayRevision: revision,
       relaySettings: {
         batchSize: settings.relay.batchSize,

@@ -75,6 +75,7 @@ test('the quick benchmark completes and writes a result file with every scenario
   for (const key of ['cores', 'memoryGiB', 'node', 'postgres', 'kafka', 'librdkafka'] as const) {
     assert.ok(result.machine[key] !== undefined, `machine.${key}`);
   }
+  assert.equal(result.loadAverage.start.length, 3, 'the load average the figures were taken under');
   const s = result.scenarios;
   const drains: Array<[string, DrainResult | undefined]> = [
     ['drain', s.drain],
