@@ -98,6 +98,7 @@ Options:
                       sink-drain = the sink applying a topic the relay filled, sink-live = commit to
                       the consumer's table under the live load, at the live rates)
   --live-rates LIST   offered rates of the live scenario, rows/s (default 1000,5000; 1000 with --quick)
+  --live-seconds N    how long each live rate is offered (default 60; 10 with --quick)
   --rows N            pending rows of the drain, scale-out, strict and ceiling scenarios
                       (default 200000; 20000 with --quick)
   --burst-rows N      rows of each burst (default 100000; 10000 with --quick)
@@ -146,6 +147,7 @@ function parseValidArgs(argv: readonly string[]): BenchOptions {
       rows: { type: 'string' },
       'burst-rows': { type: 'string' },
       'live-rates': { type: 'string' },
+      'live-seconds': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -165,6 +167,8 @@ function parseValidArgs(argv: readonly string[]): BenchOptions {
   const burstRows = values['burst-rows'] === undefined ? base.burstRows : Number(values['burst-rows']);
   if (!Number.isInteger(burstRows) || burstRows < 1 || burstRows > base.users - 100) throw new Error(`--burst-rows must be an integer from 1 to ${base.users - 100}`);
   const liveRates = values['live-rates'] === undefined ? base.liveRates : values['live-rates'].split(',').map(Number);
+  const liveSeconds = values['live-seconds'] === undefined ? base.liveSeconds : Number(values['live-seconds']);
+  if (!Number.isInteger(liveSeconds) || liveSeconds < 1) throw new Error('--live-seconds must be a positive integer');
   if (liveRates.length === 0 || liveRates.some((r) => !Number.isInteger(r) || r < 1)) throw new Error('--live-rates must be a comma-separated list of positive integers (rows/s)');
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`--schema must be a lower-case identifier, got "${schema}"`);
   return {
@@ -179,7 +183,7 @@ function parseValidArgs(argv: readonly string[]): BenchOptions {
     resultsDir: values['results-dir'],
     dropSchema: values['drop-schema'] === true,
     relayCli: values['relay-cli'],
-    sizes: { ...base, drainRows: rows, burstRows, liveRates },
+    sizes: { ...base, drainRows: rows, burstRows, liveRates, liveSeconds },
   };
 }
 

@@ -36,6 +36,12 @@ node scripts/run-tests.js unit
 step "integration tests (real PostgreSQL and Kafka)"
 node scripts/run-tests.js integration
 
+# Twelve relay processes on three active slots with an application writing beside them: lock
+# budget, slot limit and takeover after kill -9 (docs/sizing.md). Before the fault suite, which
+# restarts the services.
+step "replicas: active slots and the lock budget (test/faults/replicas.test.ts)"
+node --test build/test/faults/replicas.test.js
+
 # Last and alone: the fault suite stops and restarts the shared PostgreSQL and Kafka, so nothing may
 # run next to it. Whatever its outcome, both services are started again and checked before exiting.
 step "fault suite, CI scale (kill -9, Kafka stop, PostgreSQL restart, SIGSTOP; see docs/reliability.md)"

@@ -21,9 +21,7 @@ import { createLogger } from './observability/logger';
 import { RelayMetrics, readBuildInfo } from './observability/metrics';
 import { fanOut } from './observability/events-fanout';
 import { OutboxStore } from './postgres/outbox-store';
-import type { Capabilities } from './postgres/capabilities';
 import { qualifiedTable } from './postgres/identifiers';
-import { lockTableUse } from './postgres/lock-sql';
 import { NotifyListener } from './postgres/notify-listener';
 import { retryWaitIndexName, strictRetryIndexNote } from './postgres/live-checks';
 import { connectionConfig, createPool, redactUrl } from './postgres/pool';
@@ -31,7 +29,10 @@ import { CrashTracker } from './postgres/crash-tracker';
 import { DependencyResolver } from './postgres/dependency-resolver';
 import { ObserverResolver } from './postgres/observer-resolver';
 import { SerializerLoader } from './postgres/serializer-loader';
+import { PgSlotSession } from './postgres/slot-session';
+import { ActiveSlot } from './relay/active-slot';
 import { connectDependencies } from './relay/dependency-start';
+import { lockPlanAtStart } from './relay/lock-plan';
 import { RelayLoop } from './relay/relay-loop';
 import { OutboxRetention } from './relay/retention';
 
@@ -46,19 +47,8 @@ const KAFKA_CONNECT_ATTEMPT_MS = 5_000;
 /** Exit code of a relay whose producer lost its brokers (sysexits EX_TEMPFAIL): restart it. */
 export const STALLED_EXIT_CODE = 75;
 
-/**
- * Each row of a batch in flight holds an advisory lock (per resource) in the server's shared lock
- * table, which the application uses too; running out fails transactions with "out of shared memory".
- */
-function warnAboutLockSlots(logger: Logger, settings: Settings, { lockSlots }: Capabilities): void {
-  const perRelay = settings.relay.batchSize * settings.relay.maxInflightBatches;
-  if (lockTableUse(perRelay, lockSlots).overHalf) {
-    logger.warn(
-      { locksPerRelay: perRelay, lockSlots },
-      'RELAY_BATCH_SIZE × RELAY_MAX_INFLIGHT_BATCHES advisory locks per relay use more than half of PostgreSQL\'s lock table (max_locks_per_transaction × connections): raise max_locks_per_transaction or lower them',
-    );
-  }
-}
+/** How often a standby looks for a free active slot, and an active relay checks its slot connection. */
+const SLOT_POLL_INTERVAL_MS = 1000;
 
 /** Strict topics without the optional retry-wait index pay for their whole backlog on every claim. */
 async function warnAboutStrictBacklogWalk(logger: Logger, settings: Settings, topics: TopicsConfig, pool: Pool): Promise<void> {
@@ -147,13 +137,26 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
     return 0;
   }
   for (const warning of loader.warnings) logger.warn(warning);
-  warnAboutLockSlots(logger, settings, await store.probeCapabilities());
+  // Each resource lock of a batch in flight takes an entry of the server's shared lock table.
+  const lockPlan = lockPlanAtStart(logger, settings, (await store.probeCapabilities()).lockSlots, topics.observerInlineLimit);
   await warnAboutStrictBacklogWalk(logger, settings, topics, pool);
   await crashTracker.start();
 
   const compatFile = settings.health.compatFile ? new CompatHealthFile({ dir: settings.health.compatFileDir }, logger) : undefined;
   const backlogPoller = new BacklogPoller(pool, { table, intervalMs: settings.metrics.backlogIntervalMs }, metrics, logger);
 
+  const slot = new ActiveSlot(
+    () => PgSlotSession.open(connectionConfig(settings.database, `dionysus-relay:${instance}`), table),
+    { slots: settings.relay.activeSlots, pollIntervalMs: SLOT_POLL_INTERVAL_MS, random: jitterRandom },
+    {
+      changed: () => {
+        metrics.recordActive(slot.active);
+        loop.wake();
+      },
+      standbyPolled: () => health.claimFinished(),
+    },
+    logger,
+  );
   const loop = new RelayLoop(
     {
       outbox: store,
@@ -165,21 +168,23 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
       events: fanOut(metrics, health, compatFile ?? {}),
       logger,
       settings: {
-        batchSize: settings.relay.batchSize,
+        batchSize: lockPlan.batchSize,
+        locksPerBatch: lockPlan.locksPerBatch,
         publishDelayMs: settings.relay.publishDelayMs,
         claimKeepAliveMs: Math.floor(settings.database.idleInTransactionTimeoutMs / 3),
         idleInTransactionTimeoutMs: settings.database.idleInTransactionTimeoutMs,
-        observerInlineLimit: topics.observerInlineLimit,
+        observerInlineLimit: lockPlan.observerInlineLimit,
         retryPolicy: settings.retry,
         random: jitterRandom,
       },
     },
     {
       topics: claimTopics(topics),
-      workers: settings.relay.maxInflightBatches,
+      workers: lockPlan.maxInflightBatches,
       pollIntervalMs: settings.relay.pollIntervalMs,
       errorBackoffMs: settings.relay.errorBackoffMs,
       exitWhenIdle: args.exitWhenIdle,
+      mayClaim: () => slot.active,
     },
     logger,
   );
@@ -205,6 +210,8 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   // what uses the pool stops before the pool ends; the HTTP server closes last.
   shutdown.onDrain({ name: 'relay loop', stop: () => loop.stop() });
   shutdown.onDrain({ name: 'retention', stop: () => retention?.stop() ?? Promise.resolve() });
+  // After the drain, so that no other relay takes the slot while this one's batches still run.
+  shutdown.onRelease({ name: 'active slot', stop: () => slot.stop() });
   shutdown.onRelease({ name: 'LISTEN connection', stop: () => listener?.stop() ?? Promise.resolve() });
   shutdown.onRelease({ name: 'compatibility health file', stop: () => compatFile?.stop() ?? Promise.resolve() });
   shutdown.onRelease({ name: 'backlog poller', stop: () => backlogPoller.stop() });
@@ -214,6 +221,8 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   shutdown.onRelease({ name: 'postgres pool', stop: () => pool.end() });
   shutdown.onRelease({ name: 'http server', stop: () => http.stop() });
 
+  await slot.start();
+  metrics.recordActive(slot.active);
   loop.start();
   await listener?.start();
   retention?.start(parseDuration(settings.retention.interval));
@@ -221,7 +230,7 @@ export async function runRelay(args: CliArgs, env: NodeJS.ProcessEnv): Promise<n
   databaseProbe.start();
   backlogPoller.start();
   logger.info(
-    { topics: topics.topics.map((t) => t.name), workers: settings.relay.maxInflightBatches, batchSize: settings.relay.batchSize },
+    { instance, topics: topics.topics.map((t) => t.name), workers: lockPlan.maxInflightBatches, batchSize: lockPlan.batchSize, activeSlots: settings.relay.activeSlots, slot: slot.heldSlot },
     'relay running',
   );
 

@@ -43,6 +43,12 @@ export async function checkCommand(args: CliArgs, env: NodeJS.ProcessEnv, out: (
       settings.database.table,
       topics,
       settings.relay.batchSize * settings.relay.maxInflightBatches,
+      {
+        activeSlots: settings.relay.activeSlots,
+        sharePercent: settings.relay.lockTableShare,
+        batchSize: settings.relay.batchSize,
+        maxInflightBatches: settings.relay.maxInflightBatches,
+      },
     );
     for (const note of live.notes) out(note);
     problems.push(...live.problems);

@@ -153,6 +153,14 @@ const retentionWithDelete: Check = ({ settings, show }) => {
   return [`${show('retention.olderThan')} has nothing to delete: with ${show('relay.onPublish')} no row stays published. Remove one of them.`];
 };
 
+const shareWithoutSlots: Check = ({ settings, show, given }) => {
+  if (settings.relay.activeSlots > 0 || !given('relay.lockTableShare')) return [];
+  return [
+    `${show('relay.lockTableShare')} has no effect with ${show('relay.activeSlots')} (no limit on active relays): the lock table can only be shared ` +
+      'among a known number of relays. Set RELAY_ACTIVE_SLOTS to the most relays that may claim at once, or remove RELAY_LOCK_TABLE_SHARE.',
+  ];
+};
+
 const CHECKS: readonly Check[] = [
   poolTooSmall,
   livenessShorterThanPauses,
@@ -163,6 +171,7 @@ const CHECKS: readonly Check[] = [
   caWithoutTls,
   twoSourcesForOneSecret,
   retentionWithDelete,
+  shareWithoutSlots,
 ];
 
 /** Every contradiction between the settings; empty when there is none. */

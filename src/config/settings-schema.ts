@@ -218,7 +218,7 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
   },
   relay: {
     batchSize: {
-      doc: 'Rows claimed per batch. Each row takes one advisory lock slot while its batch is in flight (README, Limits).',
+      doc: 'Rows claimed per batch. Each row takes one advisory lock slot while its batch is in flight; lowered to fit the lock budget with RELAY_ACTIVE_SLOTS > 0 (docs/sizing.md).',
       rule: int(1, 100_000),
       default: 1000,
       env: 'RELAY_BATCH_SIZE',
@@ -228,6 +228,18 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       rule: int(1, 100),
       default: 2,
       env: 'RELAY_MAX_INFLIGHT_BATCHES',
+    },
+    activeSlots: {
+      doc: 'Relays that claim at once; 0 = no limit. Each running relay takes one of this many slots (a session advisory lock) or stands by, healthy, and takes over a slot within seconds of its holder dying. Also divides the lock budget (RELAY_LOCK_TABLE_SHARE); docs/sizing.md.',
+      rule: int(0, 1000),
+      default: 0,
+      env: 'RELAY_ACTIVE_SLOTS',
+    },
+    lockTableShare: {
+      doc: 'Lock table share of all active relays, in %. With RELAY_ACTIVE_SLOTS > 0: the share of PostgreSQL\'s lock table they may hold together. Each relay\'s batch size and batches in flight are lowered at start to fit its share; docs/sizing.md.',
+      rule: int(1, 100),
+      default: 50,
+      env: 'RELAY_LOCK_TABLE_SHARE',
     },
     pollIntervalMs: {
       doc: 'Longest idle pause between claim rounds, in ms. Pauses after a round that found nothing start at 5 ms and double up to it.',

@@ -37,6 +37,8 @@ export interface Settings {
   relay: {
     batchSize: number;
     maxInflightBatches: number;
+    activeSlots: number;
+    lockTableShare: number;
     pollIntervalMs: number;
     startRetryMaxMs: number;
     migrateAtStart: boolean;

@@ -82,6 +82,10 @@ export const METRICS = {
     help: 'Whether a dependency answers (1) or not (0), as readiness sees it: while run waits for it at start, then from the periodic PostgreSQL check and the Kafka producer\'s connection.',
     labelNames: ['dependency'] as const,
   },
+  active: {
+    name: 'active',
+    help: 'Whether this relay may claim (1) or stands by without an active slot (0); always 1 with relay.activeSlots = 0.',
+  },
   buildInfo: {
     name: 'build_info',
     help: 'Always 1; labels say which relay, Node.js and librdkafka versions run.',

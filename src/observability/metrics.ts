@@ -104,6 +104,7 @@ export class RelayMetrics implements RelayEvents {
   private readonly vacuumAge: Gauge;
   private readonly tableBytes: Gauge;
   private readonly indexBytes: Gauge;
+  private readonly active: Gauge;
 
   constructor(registry: Registry, options: RelayMetricsOptions) {
     this.topics = [...options.topics];
@@ -152,6 +153,8 @@ export class RelayMetrics implements RelayEvents {
     this.vacuumAge = new Gauge(on(METRICS.vacuumAge));
     this.tableBytes = new Gauge(on(METRICS.tableBytes));
     this.indexBytes = new Gauge(on(METRICS.indexBytes));
+    this.active = new Gauge(on(METRICS.active));
+    this.active.set(0);
     new Gauge(on(METRICS.buildInfo)).set({ ...options.buildInfo }, 1);
 
     // Series of every configured topic exist from the start, so rate()/increase() see the first row.
@@ -263,6 +266,11 @@ export class RelayMetrics implements RelayEvents {
     for (const row of rows) {
       if (!this.claimedTopics.has(row.topic) && row.pending > 0) this.unconfigured.set({ topic: row.topic }, row.pending);
     }
+  }
+
+  /** The relay may claim (it holds an active slot, or there is no limit) or stands by. */
+  recordActive(active: boolean): void {
+    this.active.set(active ? 1 : 0);
   }
 
   recordTableHealth(health: TableHealth): void {

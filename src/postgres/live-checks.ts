@@ -2,10 +2,12 @@ import type { Pool } from 'pg';
 import type { ModelConfig, TopicsConfig } from '../config/topics-types';
 import { indexCostNote, type OutboxIndex } from '../domain/index-cost';
 import { OBSERVER_TOPIC } from '../domain/topic-names';
-import { probeCapabilities } from './capabilities';
+import { probeCapabilities, type Capabilities } from './capabilities';
 import { PRICE_OUT_SEQSCAN, TABLE_COLUMNS, TABLE_INDEXES, explainSerializer, pendingByClass } from './catalog-sql';
 import { qualifiedTable } from './identifiers';
+import { planLocks } from '../domain/lock-budget';
 import { lockTableUse } from './lock-sql';
+import { SLOT_HOLDERS } from './slot-sql';
 import { prepared, unprepared } from './statement';
 
 /** Columns the relay reads or writes; `changeset` is optional in the gem's schema. */
@@ -30,6 +32,8 @@ export async function checkDatabase(
   topics: TopicsConfig,
   /** RELAY_BATCH_SIZE × RELAY_MAX_INFLIGHT_BATCHES: advisory locks one relay may hold. */
   locksPerRelay = 0,
+  /** RELAY_ACTIVE_SLOTS and the lock budget's inputs; absent or 0 slots: no limit. */
+  slots?: SlotSettings,
 ): Promise<LiveCheckResult> {
   const problems: string[] = [];
   const notes: string[] = [];
@@ -63,7 +67,13 @@ export async function checkDatabase(
       problems.push(`postgres: ${row.n} pending row(s) of ${row.resource_class} on ${row.topic}, which has no serializer or dependency for it`);
     }
   }
-  notes.push(...(await bookkeepingNotes(pool, qualifiedTable(schema, table), locksPerRelay)));
+  const capabilities = await probeCapabilities(pool, qualifiedTable(schema, table));
+  notes.push(...bookkeepingNotes(capabilities, locksPerRelay, slots === undefined || slots.activeSlots === 0));
+  if (slots !== undefined && slots.activeSlots > 0) {
+    const slotCheck = await slotNotes(pool, qualifiedTable(schema, table), capabilities.lockSlots, slots, topics.observerInlineLimit);
+    notes.push(...slotCheck.notes);
+    problems.push(...slotCheck.problems);
+  }
   for (const topic of topics.topics) {
     for (const model of topic.models.values()) {
       const problem = await seqScanProblem(pool, model);
@@ -104,19 +114,41 @@ export function strictRetryIndexNote(strictTopics: readonly string[], index: { n
     : `strict topic(s) ${strictTopics.join(', ')}: held keys found through ${index.name}`;
 }
 
-/** Crash tracking and its frozen-relay guard (sql/003, sql/004), and the lock table the batches use. */
-async function bookkeepingNotes(pool: Pool, table: string, locksPerRelay: number): Promise<string[]> {
-  const capabilities = await probeCapabilities(pool, table);
+export interface SlotSettings {
+  readonly activeSlots: number;
+  readonly sharePercent: number;
+  readonly batchSize: number;
+  readonly maxInflightBatches: number;
+}
+
+/** With active slots: each active relay's lock budget, what it runs with, and the slots held now. */
+async function slotNotes(pool: Pool, table: string, lockTableSize: number, slots: SlotSettings, observerInlineLimit: number): Promise<LiveCheckResult> {
+  const outcome = planLocks({ lockTableSize, ...slots, observerInlineLimit });
+  if (!outcome.ok) return { problems: [`postgres: ${outcome.reason}`], notes: [] };
+  const { plan } = outcome;
+  const held = await pool.query(prepared(SLOT_HOLDERS, [table]));
+  const lowered = plan.clamped.length === 0 ? '' : `; lowered at start: ${plan.clamped.join(', ')}`;
+  return {
+    problems: [],
+    notes: [
+      `postgres: ${held.rows.length} of RELAY_ACTIVE_SLOTS=${slots.activeSlots} active slots held now; each active relay may hold ${plan.budgetPerRelay} advisory locks ` +
+        `(${slots.sharePercent}% of the lock table's ${lockTableSize} entries / ${slots.activeSlots}): batches of ${plan.batchSize} × ${plan.maxInflightBatches} in flight${lowered}`,
+    ],
+  };
+}
+
+/** Crash tracking and its frozen-relay guard (sql/003, sql/004), and, with no limit on active relays, the lock table the batches use. */
+function bookkeepingNotes(capabilities: Capabilities, locksPerRelay: number, unlimited: boolean): string[] {
   const notes: string[] = [];
   if (!capabilities.crashTracking) notes.push('postgres: crash tracking is off (no dionysus_relay_inflight/suspects): run `dionysus-relay migrate`');
   else if (!capabilities.frozenRelayGuard) notes.push('postgres: the frozen-relay guard is off (sql/004 not applied): run `dionysus-relay migrate`');
   else notes.push('postgres: crash tracking and the frozen-relay guard are on');
-  if (locksPerRelay > 0) {
+  if (locksPerRelay > 0 && unlimited) {
     const slots = capabilities.lockSlots;
     const use = lockTableUse(locksPerRelay, slots);
     notes.push(
       `postgres: one relay holds up to ${locksPerRelay} advisory locks (batch × in flight), ${use.percent}% of the lock table (${slots} slots)` +
-        (use.overHalf ? ': raise max_locks_per_transaction or lower RELAY_BATCH_SIZE' : ''),
+        (use.overHalf ? ': set RELAY_ACTIVE_SLOTS, raise max_locks_per_transaction or lower RELAY_BATCH_SIZE' : ''),
     );
   }
   return notes;

@@ -100,6 +100,8 @@ export interface MessageSink {
 
 export interface BatchSettings {
   readonly batchSize: number;
+  /** Resource locks one batch may take (the relay's lock budget); undefined = no cap. */
+  readonly locksPerBatch?: number | undefined;
   readonly publishDelayMs: number;
   /** How often a batch waiting for delivery reports touches its claim session (0 = never). */
   readonly claimKeepAliveMs: number;

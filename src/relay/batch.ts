@@ -12,7 +12,7 @@ import type { BatchDeps, ClaimedRows, RowMarker } from './batch-ports';
 import { findTargets, ownTargets, workOn, type RowTargets, type WorkedRow } from './batch-targets';
 import { InFlightEntry } from './in-flight-entry';
 import { safely, type BatchPhase, type RelayEvents } from './relay-events';
-import { holdBack, lockTargets, registerWithLocks, targetKeys } from './resource-locks';
+import { holdBack, lockTargets, registerWithLocks, targetKeys, withinLockCap } from './resource-locks';
 
 export type { BatchDeps } from './batch-ports';
 
@@ -121,7 +121,9 @@ async function registerAndLock(deps: BatchDeps, topic: TopicConfig, batch: Claim
   const candidates = topic.ordering === 'strict' ? keyHeads(batch.rows, await batch.strictPending(topic.name)) : batch.rows;
   const ids = candidates.map((r) => r.id);
   let rows = workOn(topic, candidates);
-  let own = ownTargets(topic, rows);
+  const cap = deps.settings.locksPerBatch;
+  const capped = (t: RowTargets[] | undefined): RowTargets[] | undefined => (t === undefined ? undefined : withinLockCap(t, cap));
+  let own = capped(ownTargets(topic, rows));
   const locks = own === undefined ? undefined : await registerWithLocks(batch, entry, ids, own);
   if (own === undefined) await entry.begin(ids, batch.claimXid);
   const suspect = entry.suspectAmong(candidates);
@@ -130,12 +132,12 @@ async function registerAndLock(deps: BatchDeps, topic: TopicConfig, batch: Claim
     // process too, only its own crash count grows. The other rows stay pending (locks released at
     // commit, nothing marked) for the next batch.
     rows = workOn(topic, [suspect]);
-    own = own === undefined ? undefined : ownTargets(topic, rows);
+    own = own === undefined ? undefined : capped(ownTargets(topic, rows));
     await entry.narrow([suspect.id], own === undefined ? undefined : targetKeys(own));
     deps.logger.warn({ row: suspect.id, topic: topic.name, resource: `${suspect.resourceClass}:${suspect.resourceId}` }, 'publishing a crash suspect alone');
   }
   if (own !== undefined && locks !== undefined) return { rows, targets: holdBack(deps.logger, own, locks) };
-  const found = await findTargets({ ...deps, observerInlineLimit: deps.settings.observerInlineLimit }, topic, rows, batch);
+  const found = withinLockCap(await findTargets({ ...deps, observerInlineLimit: deps.settings.observerInlineLimit }, topic, rows, batch), cap);
   return { rows, targets: holdBack(deps.logger, found, await lockTargets(batch, entry, found)) };
 }
 

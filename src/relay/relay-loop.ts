@@ -15,13 +15,19 @@ export interface RelayLoopOptions {
   readonly errorBackoffMs: number;
   /** Resolve `idle` and stop once nothing is pending and nothing is in flight. */
   readonly exitWhenIdle: boolean;
+  /** May a worker start a claim now (relay/active-slot.ts)? Always when absent. wake() after it turns true. */
+  readonly mayClaim?: () => boolean;
 }
+
+/** A standby worker's longest wait between looks at mayClaim (a wake() ends it early). */
+const STANDBY_RECHECK_MS = 1000;
 
 /**
  * The relay's state machine, per worker: claiming → (publishing → marking) → claiming again at once
  * while claims come back full; after a full round of topics that all came back empty: idle
  * (sleeping `pollIntervalMs`, woken early by `wake()` or stop); after an abandoned batch: backing
- * off (doubling up to 30 s); stopping: the current batch finishes, no new claim starts.
+ * off (doubling up to 30 s); standing by (no active slot: no claim until one is taken); stopping:
+ * the current batch finishes, no new claim starts.
  *
  * Several workers give several batches in flight: one claims while another waits for delivery
  * reports. Topics are taken round-robin so a busy topic cannot starve the others.
@@ -81,6 +87,12 @@ export class RelayLoop {
     let emptyRounds = 0;
     let backoffMs = this.options.errorBackoffMs;
     while (!this.stopRequested) {
+      if (this.options.mayClaim?.() === false) {
+        // Standing by: no claim, and not idle either (a standby has not seen the outbox empty).
+        this.idleWorkers[worker] = false;
+        await this.sleeper.sleep(STANDBY_RECHECK_MS);
+        continue;
+      }
       const topic = this.nextTopic();
       let progressed = false;
       let trouble = false;

@@ -74,3 +74,26 @@ export function holdBack(logger: Logger, targets: readonly RowTargets[], { busy,
     );
   });
 }
+
+/**
+ * The targets within a batch's lock budget (`cap` distinct resource locks; undefined = no cap):
+ * rows are taken in order while their keys fit, and every later row whose keys do not fit is
+ * turned into RESOURCE_HELD (left pending for a later claim, no attempt counted). The first row
+ * with targets always goes whole, so that a row with more targets than the cap is still published
+ * (alone, over the cap) instead of waiting forever; the observer inline limit is lowered to the cap
+ * at start, which keeps that rare.
+ */
+export function withinLockCap(targets: readonly RowTargets[], cap: number | undefined): RowTargets[] {
+  if (cap === undefined) return [...targets];
+  const taken = new Set<string>();
+  return targets.map((t) => {
+    if (t instanceof RelayError || t.length === 0) return t;
+    const keys = t.map(resourceKey);
+    const added = keys.filter((k) => !taken.has(k));
+    if (taken.size > 0 && taken.size + new Set(added).size > cap) {
+      return new RelayError('RESOURCE_HELD', `the batch's lock budget (${cap} resource locks) is spent: left pending for a later claim`, { retriable: true });
+    }
+    for (const k of added) taken.add(k);
+    return t;
+  });
+}

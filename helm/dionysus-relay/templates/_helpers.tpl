@@ -166,10 +166,27 @@ message saying which value to change. Renders nothing.
 {{- if and .Values.topics .Values.topicsYaml }}
 {{- fail "set either topics (a YAML object) or topicsYaml (a string), not both" }}
 {{- end }}
+{{- if and (eq .Values.mode "sidecar") (not (include "dionysus-relay.isSink" .)) (not (kindIs "invalid" .Values.relay.activeSlots)) (eq (int .Values.relay.activeSlots) 0) }}
+{{- fail "relay.activeSlots: 0 (no limit on active relays) is refused in sidecar mode: every application pod runs a relay, so their number, and the locks they hold in PostgreSQL's shared lock table, would follow the application's scale. Set relay.activeSlots to the most relays that may claim at once (default 4; docs/sizing.md)." }}
+{{- end }}
+{{- if and (not (kindIs "invalid" .Values.relay.lockTableShare)) (eq (include "dionysus-relay.activeSlots" .) "0") }}
+{{- fail "relay.lockTableShare needs relay.activeSlots > 0: the lock table share is divided among the active relays (docs/sizing.md)" }}
+{{- end }}
 {{- range $k, $v := .Values.kafka.librdkafka }}
 {{- if regexMatch "(?i)(password|secret|^sasl\\.username$|^ssl\\.key\\.pem$)" $k }}
 {{- fail (printf "kafka.librdkafka.%s looks like a credential: pass it from a Secret (kafka.sasl.existingSecret, extraEnv with secretKeyRef), not in values" $k) }}
 {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* RELAY_ACTIVE_SLOTS: the value, else replicaCount (standalone) or 4 (sidecar). */}}
+{{- define "dionysus-relay.activeSlots" -}}
+{{- if not (kindIs "invalid" .Values.relay.activeSlots) }}
+{{- int .Values.relay.activeSlots }}
+{{- else if eq .Values.mode "sidecar" }}
+{{- 4 }}
+{{- else }}
+{{- int .Values.replicaCount }}
 {{- end }}
 {{- end }}
 
@@ -271,6 +288,13 @@ message saying which value to change. Renders nothing.
 {{- if not (kindIs "invalid" .Values.relay.pollIntervalMs) }}
 - name: RELAY_POLL_INTERVAL_MS
   value: {{ .Values.relay.pollIntervalMs | toString | quote }}
+{{- end }}
+{{- $slots := include "dionysus-relay.activeSlots" . }}
+- name: RELAY_ACTIVE_SLOTS
+  value: {{ $slots | quote }}
+{{- if ne $slots "0" }}
+- name: RELAY_LOCK_TABLE_SHARE
+  value: {{ (kindIs "invalid" .Values.relay.lockTableShare) | ternary 50 .Values.relay.lockTableShare | toString | quote }}
 {{- end }}
 {{- end }}
 {{- with .Values.extraEnv }}

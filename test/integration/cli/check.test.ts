@@ -25,9 +25,9 @@ after(async () => {
   await users.tearDown();
 });
 
-function check(yaml: string): { code: number | null; out: string } {
+function check(yaml: string, env: Record<string, string> = {}): { code: number | null; out: string } {
   const r = spawnSync(process.execPath, [cliPath(), 'check', '--topics', writeTopicsFile(yaml)], {
-    env: baseRelayEnv(db.relayEnv()),
+    env: baseRelayEnv({ ...db.relayEnv(), ...env }),
     encoding: 'utf8',
     timeout: 120_000,
   });
@@ -49,6 +49,16 @@ test('a good setup passes and reports partition counts', () => {
   assert.match(r.out, /crash tracking and the frozen-relay guard are on/);
   assert.match(r.out, /one relay holds up to 2000 advisory locks \(batch × in flight\), \d+% of the lock table \(\d+ slots\)/);
   assert.match(r.out, /check passed/);
+});
+
+test('with active slots: the lock budget per active relay, what the batches run with, the slots held; no room is a problem', () => {
+  const r = check(GOOD, { RELAY_ACTIVE_SLOTS: '4', RELAY_LOCK_TABLE_SHARE: '50' });
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /postgres: 0 of RELAY_ACTIVE_SLOTS=4 active slots held now; each active relay may hold \d+ advisory locks \(50% of the lock table's \d+ entries \/ 4\): batches of \d+ × 2 in flight/);
+  assert.doesNotMatch(r.out, /one relay holds up to/);
+  const none = check(GOOD, { RELAY_ACTIVE_SLOTS: '1000', RELAY_LOCK_TABLE_SHARE: '1' });
+  assert.equal(none.code, 1, none.out);
+  assert.match(none.out, /RELAY_ACTIVE_SLOTS=1000 active relays leaves \d+ locks per relay/);
 });
 
 test('each problem gets its own line', async () => {

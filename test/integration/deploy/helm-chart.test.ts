@@ -259,6 +259,7 @@ const RELAY_METRICS = new Set([
   'dionysus_relay_outbox_index_bytes',
   'dionysus_relay_build_info',
   'dionysus_relay_dependency_up',
+  'dionysus_relay_active',
 ]);
 const HISTOGRAMS = ['dionysus_relay_publish_latency_seconds', 'dionysus_relay_batch_phase_duration_seconds', 'dionysus_relay_batch_size'];
 /** Prometheus' own `up`, and prom-client's default process metrics (nodejs_* below). */
@@ -323,7 +324,8 @@ test('helm lint passes with ci/full-values.yaml and the sidecar example values',
 
 test('standalone defaults: Deployment with probes, env, volumes, security context and grace period', () => {
   const manifests = render([]);
-  assert.deepEqual(kinds(manifests), ['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+  // The Job is the migrations hook (helm-chart-relay.test.ts).
+  assert.deepEqual(kinds(manifests), ['ConfigMap', 'Deployment', 'Job', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
 
   const spec = deploymentSpec(manifests, 'rel-dionysus-relay');
   assert.equal(spec.replicas, 2);
@@ -410,6 +412,7 @@ test('standalone full values: secrets by reference, librdkafka JSON, extra env, 
     'DionysusRelayInstanceDown',
     'DionysusRelayDependencyDown',
     'DionysusRelayDown',
+    'DionysusRelayNoActiveRelay',
   ]) {
     assert.ok(byAlert.has(alert), `alert ${alert} missing`);
   }
@@ -474,12 +477,12 @@ test('rendering refuses missing or literal credentials', () => {
   assert.match(literalPassword.stderr, /looks like a credential/);
 });
 
-test('sidecar mode renders only the ConfigMap, plus monitoring objects when enabled', () => {
+test('sidecar mode renders only the ConfigMap and the migrations hook, plus monitoring objects when enabled', () => {
   const bare = render(['--set', 'mode=sidecar']);
-  assert.deepEqual(kinds(bare), ['ConfigMap']);
+  assert.deepEqual(kinds(bare), ['ConfigMap', 'Job']);
 
   const example = render(['-f', SIDECAR_VALUES]);
-  assert.deepEqual(kinds(example), ['ConfigMap', 'PodMonitor', 'PrometheusRule']);
+  assert.deepEqual(kinds(example), ['ConfigMap', 'Job', 'PodMonitor', 'PrometheusRule']);
   const podMonitor = only(example, 'PodMonitor').spec as {
     selector: { matchLabels: Record<string, string> };
     podMetricsEndpoints: { port: string; path: string }[];
@@ -509,7 +512,7 @@ test('sidecar named templates add the relay to an application pod (example app c
   const valuesFile = writeTemp('app-values.yaml', stringify({ 'dionysus-relay': relayValues }));
 
   const manifests = render(['-f', valuesFile], app, 'shop');
-  assert.deepEqual(kinds(manifests), ['ConfigMap', 'Deployment', 'PodMonitor', 'PrometheusRule']);
+  assert.deepEqual(kinds(manifests), ['ConfigMap', 'Deployment', 'Job', 'PodMonitor', 'PrometheusRule']);
   const configMap = only(manifests, 'ConfigMap');
   assert.equal(configMap.metadata.name, 'shop-dionysus-relay-config');
 

@@ -59,8 +59,9 @@ test('logs, metrics, errors and --help never show a secret', async () => {
   assertClean(metrics.body, '/metrics');
   assertClean(ready.body, '/readyz');
 
-  // Errors: an unreachable database, and SASL credentials without a SASL protocol (refused).
-  const failing = spawnSync(process.execPath, [cliPath(), 'run', '--topics', file], {
+  // Errors: an unreachable database (a one-shot run fails at once; `run` would wait for it), and
+  // SASL credentials without a SASL protocol (refused).
+  const failing = spawnSync(process.execPath, [cliPath(), 'run', '--exit-when-idle', '--topics', file], {
     env: baseRelayEnv({ ...env, DATABASE_URL: `postgres://dionysus:${DB_PASSWORD}@127.0.0.1:1/x` }),
     encoding: 'utf8',
     timeout: 60_000,

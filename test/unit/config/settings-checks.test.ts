@@ -125,3 +125,13 @@ test('retention with RELAY_ON_PUBLISH=delete has nothing to delete', () => {
 test('the defaults contradict nothing', () => {
   accepted({});
 });
+
+test('a lock table share needs a number of active slots to divide it among', () => {
+  assert.equal(
+    refusal({ RELAY_LOCK_TABLE_SHARE: '40' }),
+    'RELAY_LOCK_TABLE_SHARE=40 has no effect with RELAY_ACTIVE_SLOTS (relay.activeSlots, default 0) (no limit on active relays): the lock table can only be shared ' +
+      'among a known number of relays. Set RELAY_ACTIVE_SLOTS to the most relays that may claim at once, or remove RELAY_LOCK_TABLE_SHARE.',
+  );
+  accepted({ RELAY_LOCK_TABLE_SHARE: '40', RELAY_ACTIVE_SLOTS: '3' });
+  accepted({ RELAY_ACTIVE_SLOTS: '3' });
+});

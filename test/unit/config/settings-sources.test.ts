@@ -90,7 +90,7 @@ test('a value from the settings file names the file, the line, the key and the e
 test('the settings file: unknown sections and keys, and lists where a value belongs, with lines', () => {
   const file = settingsFile('relay:\n  batchSize: 10\n  batchSise: 20\nrealy:\n  x: 1\nhttp: 8080\nretry:\n  baseSeconds: [1, 2]\n');
   const lines = problems({ env: {}, configFile: file });
-  assert.ok(lines.includes(`${file}:3: relay.batchSise: unknown setting (relay has: batchSize, maxInflightBatches, pollIntervalMs, poisonMaxCrashes, onPublish, listenNotify, publishDelayMs, shutdownGraceMs, errorBackoffMs, startRetryMaxMs, migrateAtStart)`), lines.join('\n'));
+  assert.ok(lines.includes(`${file}:3: relay.batchSise: unknown setting (relay has: batchSize, maxInflightBatches, activeSlots, lockTableShare, pollIntervalMs, poisonMaxCrashes, onPublish, listenNotify, publishDelayMs, shutdownGraceMs, errorBackoffMs, startRetryMaxMs, migrateAtStart)`), lines.join('\n'));
   assert.ok(lines.some((l) => l.startsWith(`${file}:4: realy: unknown section (sections: database, kafka,`)), lines.join('\n'));
   assert.ok(lines.includes(`${file}:6: http: must be a map of settings (port, host)`), lines.join('\n'));
   assert.ok(lines.includes(`${file}:8: retry.baseSeconds (env RETRY_BASE_SECONDS): must be a single value, not a list or map`), lines.join('\n'));

@@ -12,6 +12,7 @@ import { MIGRATION_STATEMENTS, createSchema } from '../../../src/postgres/migrat
 import { observerFirstPage, observerNextPage } from '../../../src/postgres/observer-sql';
 import { outboxStatements } from '../../../src/postgres/outbox-sql';
 import { PING } from '../../../src/postgres/session-sql';
+import { SLOT_HOLDERS, TRY_SLOT } from '../../../src/postgres/slot-sql';
 import { packageRoot } from '../../../src/package-root';
 import type { Statement } from '../../../src/postgres/statement';
 
@@ -53,6 +54,8 @@ function everyStatement(onPublish: 'mark' | 'delete', relayXids: boolean): State
     ...statementsIn(MIGRATION_STATEMENTS),
     createSchema('s'),
     PING,
+    TRY_SLOT,
+    SLOT_HOLDERS,
   ];
 }
 
