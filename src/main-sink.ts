@@ -15,7 +15,7 @@ import { DatabaseProbe } from './observability/database-probe';
 import { HealthMonitor } from './observability/health';
 import { HttpServer } from './observability/http-server';
 import { createLogger, type Logger } from './observability/logger';
-import { readBuildInfo } from './observability/metrics';
+import { readBuildInfo } from './observability/build-info';
 import { SinkMetrics } from './observability/sink-metrics';
 import { connectFailureReason, createPool, redactUrl } from './postgres/pool';
 import { readSinkCatalog } from './postgres/sink-catalog';

@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { librdkafkaVersion } from 'node-rdkafka';
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
-import { packageRoot } from '../package-root';
 import type { BatchPhase, RelayEvents } from '../relay/relay-events';
+import type { BuildInfo } from './build-info';
 import { summarizeKafkaStats } from './kafka-stats';
 import { METRICS, METRIC_PREFIX, type MetricDefinition } from './metric-definitions';
+import { poolGauge, type PoolCounts } from './pool-gauge';
 
 /** What prom-client's metric constructors take, for one definition on one registry. */
 interface MetricConfiguration<L extends string> {
@@ -13,12 +11,6 @@ interface MetricConfiguration<L extends string> {
   help: string;
   labelNames: readonly L[];
   registers: Registry[];
-}
-
-export interface BuildInfo {
-  readonly version: string;
-  readonly node: string;
-  readonly librdkafka: string;
 }
 
 /** One topic's backlog as the poller read it. */
@@ -38,13 +30,6 @@ export interface TableHealth {
   readonly lastVacuumAgeSeconds: number;
   readonly tableBytes: number;
   readonly indexBytes: number;
-}
-
-/** The slice of pg's Pool read on scrape. */
-export interface PoolCounts {
-  readonly totalCount: number;
-  readonly idleCount: number;
-  readonly waitingCount: number;
 }
 
 /** dependency_up's values: true when the dependency answers. */
@@ -279,35 +264,4 @@ export class RelayMetrics implements RelayEvents {
     this.tableBytes.set(health.tableBytes);
     this.indexBytes.set(health.indexBytes);
   }
-}
-
-/**
- * `<name>{state="active|idle|waiting"}` of a pool read on every scrape (the relay's and the sink's).
- * Parts only, never their total beside them: sum() over states (or over relays) stays meaningful,
- * and the open connections are active + idle.
- */
-export function poolGauge(registry: Registry, name: string, source: () => PoolCounts | undefined): void {
-  new Gauge({
-    name,
-    help: METRICS.poolConnections.help,
-    labelNames: METRICS.poolConnections.labelNames,
-    registers: [registry],
-    collect() {
-      const pool = source();
-      if (pool === undefined) return;
-      this.set({ state: 'active' }, Math.max(0, pool.totalCount - pool.idleCount));
-      this.set({ state: 'idle' }, pool.idleCount);
-      this.set({ state: 'waiting' }, pool.waitingCount);
-    },
-  });
-}
-
-/** Versions for dionysus_relay_build_info. */
-export function readBuildInfo(): BuildInfo {
-  const manifest = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
-  return {
-    version: typeof manifest.version === 'string' ? manifest.version : 'unknown',
-    node: process.version,
-    librdkafka: librdkafkaVersion,
-  };
 }

@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { BatchReport, SinkObserver } from '../sink/sink-observer';
 import { METRIC_PREFIX, PHASE_DURATION_BUCKETS_SECONDS, PUBLISH_LATENCY_BUCKETS_SECONDS } from './metric-definitions';
-import { poolGauge, type BuildInfo, type PoolCounts } from './metrics';
+import type { BuildInfo } from './build-info';
+import { poolGauge, type PoolCounts } from './pool-gauge';
 
 /**
  * Every metric of `dionysus-relay sink`, on a registry the caller passes in, under

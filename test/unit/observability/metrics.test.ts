@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Registry, register as globalRegistry } from 'prom-client';
-import { RelayMetrics, type BuildInfo } from '../../../src/observability/metrics';
+import type { BuildInfo } from '../../../src/observability/build-info';
+import { RelayMetrics } from '../../../src/observability/metrics';
 import { fanOut } from '../../../src/observability/events-fanout';
 
 const BUILD: BuildInfo = { version: '1.2.3', node: 'v20.0.0', librdkafka: '2.12.0' };
