@@ -1,4 +1,5 @@
 import type { PruneOp, RecordOp } from './apply-plan';
+import type { ApplyTarget } from './apply-target';
 
 /**
  * Ordering a batch's operations into set-based steps whose result is the gem's one-by-one result.
@@ -85,19 +86,40 @@ export interface StatementGroup {
 }
 
 export function groupStatements(ops: readonly RecordOp[]): StatementGroup[] {
-  const groups = new Map<string, { kind: RecordOp['kind']; ops: RecordOp[]; columns: string[]; cancelNow: boolean }>();
+  // Grouped by target, kind and cancelNow first, then by the sequence of the record's column
+  // names, compared in place: a signature string per record cost a tenth of the batch's planning.
+  const byKind = new Map<ApplyTarget, Map<string, Array<{ kind: RecordOp['kind']; ops: RecordOp[]; keys: string[]; columns: string[]; cancelNow: boolean }>>>();
+  const all: Array<{ kind: RecordOp['kind']; ops: RecordOp[]; columns: string[]; cancelNow: boolean }> = [];
   for (const op of ops) {
+    let kinds = byKind.get(op.target);
+    if (kinds === undefined) {
+      kinds = new Map();
+      byKind.set(op.target, kinds);
+    }
+    const kindKey = `${op.kind}\u0000${op.cancelNow}`;
+    let candidates = kinds.get(kindKey);
+    if (candidates === undefined) {
+      candidates = [];
+      kinds.set(kindKey, candidates);
+    }
     // Records of one serializer set their columns in one order: no sort per record.
-    let signature = `${op.target.table}\u0000${op.kind}\u0000${op.cancelNow}`;
-    if (op.kind !== 'delete') for (const column of op.values.keys()) signature += `\u0000${column}`;
-    let group = groups.get(signature);
+    let group = op.kind === 'delete' ? candidates[0] : candidates.find((g) => sameKeys(g.keys, op.values));
     if (group === undefined) {
-      group = { kind: op.kind, ops: [], columns: op.kind === 'delete' ? [] : [...op.values.keys()].sort(), cancelNow: op.cancelNow };
-      groups.set(signature, group);
+      const keys = op.kind === 'delete' ? [] : [...op.values.keys()];
+      group = { kind: op.kind, ops: [], keys, columns: [...keys].sort(), cancelNow: op.cancelNow };
+      candidates.push(group);
+      all.push(group);
     }
     group.ops.push(op);
   }
-  return [...groups.values()];
+  return all.map(({ kind, ops: grouped, columns, cancelNow }) => ({ kind, ops: grouped, columns, cancelNow }));
+}
+
+function sameKeys(keys: readonly string[], values: ReadonlyMap<string, unknown>): boolean {
+  if (keys.length !== values.size) return false;
+  let i = 0;
+  for (const key of values.keys()) if (key !== keys[i++]) return false;
+  return true;
 }
 
 /** Prunes of one table, foreign key and mode: one statement. */

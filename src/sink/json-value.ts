@@ -43,15 +43,56 @@ export function newJsonObject(): JsonObject {
   return Object.create(null) as JsonObject;
 }
 
-/** A string literal, or a number token (group 1) outside strings. */
-const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
+/**
+ * An object for a record the sink builds, with V8's fast properties: a prototype-less object is a
+ * dictionary, slower to fill, to read and to stringify, which cost the sink's planning about a
+ * tenth of its time. Keys go in through setMember, so `__proto__` stays an ordinary own key.
+ */
+export function newRecordObject(): JsonObject {
+  return {} as JsonObject;
+}
 
-/** True when every number of the text reads back as the same text from a JS number. */
+export function setMember(target: JsonObject, key: string, value: JsonValue): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  else target[key] = value;
+}
+
+/**
+ * True when every number of the text reads back as the same text from a JS number. A scan by
+ * character codes (strings skipped, escapes included): a regular expression over the same text
+ * cost more than JSON.parse itself. Integers of at most 15 digits are exact without a check;
+ * a fraction, an exponent, a longer integer or `-0` is checked by printing it back.
+ */
 function numbersAreExact(text: string): boolean {
-  STRING_OR_NUMBER.lastIndex = 0;
-  for (let m = STRING_OR_NUMBER.exec(text); m !== null; m = STRING_OR_NUMBER.exec(text)) {
-    const raw = m[1];
-    if (raw !== undefined && String(Number(raw)) !== raw) return false;
+  const length = text.length;
+  let p = 0;
+  while (p < length) {
+    const c = text.charCodeAt(p);
+    if (c === 0x22) {
+      p += 1;
+      for (;;) {
+        const d = text.charCodeAt(p);
+        if (d === 0x22 || p >= length) break;
+        p += d === 0x5c ? 2 : 1;
+      }
+      p += 1;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      const start = p;
+      let simple = true;
+      p += 1;
+      for (;;) {
+        const d = text.charCodeAt(p);
+        if (d >= 0x30 && d <= 0x39) p += 1;
+        else if (d === 0x2e || d === 0x65 || d === 0x45 || d === 0x2b || d === 0x2d) {
+          simple = false;
+          p += 1;
+        } else break;
+      }
+      const raw = text.slice(start, p);
+      if (!simple || p - start > 15 || raw === '-0') {
+        if (String(Number(raw)) !== raw) return false;
+      }
+    } else p += 1;
   }
   return true;
 }

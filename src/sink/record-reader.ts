@@ -1,5 +1,5 @@
 import { singularize } from './inflector';
-import { isJsonObject, newJsonObject, type JsonObject, type JsonValue } from './json-value';
+import { isJsonObject, newJsonObject, newRecordObject, setMember, type JsonObject, type JsonValue } from './json-value';
 
 /**
  * A received record read the way the gem's Deserializer reads it (contract §5):
@@ -49,14 +49,14 @@ const MAX_NESTING = 8;
 export function readRecord(payload: JsonObject, depth = 0): ReadRecord {
   if (depth > MAX_NESTING) throw new RecordShapeError('sideloaded records nest too deep');
   const links = readLinks(payload['links']);
-  const attributes = newJsonObject();
+  const attributes = newRecordObject();
   for (const name in links) assignLink(attributes, name, links[name] as JsonValue);
   attributes['synced_id'] = payload['id'] ?? null;
   for (const key of TIMESTAMPS) {
     if (Object.hasOwn(payload, key)) attributes[`synced_${key}`] = payload[key] as JsonValue;
   }
   for (const key in payload) {
-    if (!RESERVED.has(key) && !Object.hasOwn(links, key)) attributes[key] = payload[key] as JsonValue;
+    if (!RESERVED.has(key) && !Object.hasOwn(links, key)) setMember(attributes, key, payload[key] as JsonValue);
   }
   const toMany: ToManySideload[] = [];
   const toOne: ToOneSideload[] = [];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isJsonObject, JsonNumber, JsonSyntaxError, parseJson, scalarText, writeJson } from '../../../src/sink/json-value';
+import { isJsonObject, JsonNumber, JsonSyntaxError, parseJson, readJson, scalarText, writeJson } from '../../../src/sink/json-value';
 
 test('integers beyond 2^53 and Ruby floats keep their text; ordinary numbers are numbers', () => {
   const value = parseJson('{"id":9007199254740993,"f":1.0,"e":1.0e+20,"n":42,"x":-0.5,"z":-0}');
@@ -41,6 +41,16 @@ test('digits inside strings never send a message to the slow parser, numbers out
   assert.equal(value['at'], '2024-01-01T10:00:00.000Z');
   assert.equal(value['n'], 1.5);
   assert.deepEqual(parseJson('[1e3]'), [new JsonNumber('1e3')]);
+  // Escaped quotes and backslashes do not end a string early: its digits stay string content.
+  const { value: escaped, exactNumbers } = readJson('{"s":"a\\" 1.0 \\\\","t":"\\\\","n":7}');
+  assert.equal(exactNumbers, true);
+  assert.ok(isJsonObject(escaped));
+  assert.equal(escaped['s'], 'a" 1.0 \\');
+  assert.equal(escaped['n'], 7);
+  // Integers of 16 digits and more are checked: exact ones stay numbers.
+  assert.deepEqual(parseJson('[1234567890123456,-9007199254740991,9007199254740993]'), [1234567890123456, -9007199254740991, new JsonNumber('9007199254740993')]);
+  assert.equal(readJson('[1234567890123456,-9007199254740991]').exactNumbers, true);
+  assert.equal(readJson('{"a":"x","b":-0}').exactNumbers, false);
 });
 
 test('malformed JSON is refused with a position', () => {

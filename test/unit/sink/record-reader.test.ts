@@ -65,3 +65,14 @@ test('records whose links or sideloads have the wrong shape are refused', () => 
   assert.throws(() => readRecord(record('{"id":1,"links":{"bookings":[1]},"bookings":{"id":1}}')), /not a list/);
   assert.throws(() => readRecord(record('{"id":1,"links":{"bookings":[1]},"bookings":[5]}')), /not an object/);
 });
+
+test('an attribute named __proto__ is an ordinary own key of the attribute hash, not its prototype', () => {
+  for (const text of ['{"id":1,"__proto__":{"polluted":true},"name":"a"}', '{"id":1.0,"__proto__":{"polluted":true},"name":"a"}']) {
+    const { attributes } = readRecord(parseJson(text) as JsonObject);
+    assert.equal(Object.getPrototypeOf(attributes), Object.prototype);
+    assert.ok(Object.hasOwn(attributes, '__proto__'));
+    assert.deepEqual(Object.keys(attributes), ['synced_id', '__proto__', 'name']);
+    assert.equal((attributes as Record<string, unknown>)['polluted'], undefined);
+    assert.equal(JSON.stringify(attributes['__proto__']), '{"polluted":true}');
+  }
+});
