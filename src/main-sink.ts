@@ -1,30 +1,31 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { Registry } from 'prom-client';
 import type { CliArgs } from './cli/args';
 import { loadSettings, type Settings } from './config/settings';
 import { settingsOverrides } from './config/load-configuration';
 import { loadSinkFile } from './config/sink-file';
 import type { SinkConfig } from './config/sink-types';
-import { RelayError } from './errors';
+import { RelayError, errorMessage } from './errors';
 import { SinkConsumer, type RebalanceHandler } from './kafka/consumer';
 import { consumerConfig, deadLetterProducerConfig } from './kafka/consumer-config';
 import { DeadLetterProducer } from './kafka/dead-letter-producer';
+import { DependencyWait } from './lifecycle/dependency-wait';
 import { handleSignals } from './lifecycle/signals';
 import { ShutdownCoordinator } from './lifecycle/shutdown';
 import { DatabaseProbe } from './observability/database-probe';
 import { HealthMonitor } from './observability/health';
 import { HttpServer } from './observability/http-server';
-import { createLogger, type Logger } from './observability/logger';
+import { createLogger } from './observability/logger';
 import { readBuildInfo } from './observability/build-info';
 import { SinkMetrics } from './observability/sink-metrics';
-import { connectFailureReason, createPool, redactUrl } from './postgres/pool';
-import { readSinkCatalog } from './postgres/sink-catalog';
+import { createPool } from './postgres/pool';
+import type { SinkCatalog } from './postgres/sink-catalog';
 import { SinkStore } from './postgres/sink-store';
 import { buildResolver } from './sink/apply-target';
 import { applyPartitionBatch, type PartitionBatchDeps } from './sink/partition-batch';
 import { SinkLoop } from './sink/sink-loop';
+import { reachSinkDependencies } from './sink/sink-dependencies';
 import { fanOutSink } from './sink/sink-observer';
-import type { Pool } from 'pg';
 
 /** Settings and the sink file for `sink` and `check --sink`: validated once, then trusted. */
 export function loadSinkConfiguration(args: CliArgs, env: NodeJS.ProcessEnv): { settings: Settings; sink: SinkConfig } {
@@ -39,26 +40,9 @@ export function loadSinkConfiguration(args: CliArgs, env: NodeJS.ProcessEnv): { 
   return { settings, sink: loadSinkFile(settings.sink.file) };
 }
 
-/** Connects, then reads the mapped tables; problems stop the start naming the file and key. */
-async function openDatabase(settings: Settings, sink: SinkConfig, instance: string, logger: Logger): Promise<{ pool: Pool; resolve: ReturnType<typeof buildResolver>; tables: string[] }> {
-  const pool = createPool({ ...settings.database, poolSize: Math.max(settings.database.poolSize, settings.sink.concurrency + 2) }, `dionysus-relay-sink:${instance}`);
-  pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'idle PostgreSQL connection lost'));
-  try {
-    await pool.query('SELECT 1');
-  } catch (err) {
-    await pool.end().catch(() => undefined);
-    throw new RelayError('POSTGRES_UNAVAILABLE', `cannot connect to PostgreSQL at ${redactUrl(settings.database.url)} (DATABASE_URL): ${connectFailureReason(err)}`, { cause: err });
-  }
-  const catalog = await readSinkCatalog(pool, sink).catch(async (err: unknown) => {
-    await pool.end().catch(() => undefined);
-    throw err;
-  });
-  if (catalog.problems.length > 0) {
-    await pool.end().catch(() => undefined);
-    throw new RelayError('SINK_FILE_INVALID', catalog.problems.join('\n'), { context: { file: sink.file } });
-  }
-  for (const note of catalog.notes) logger.info(note);
-  return { pool, resolve: buildResolver(sink.models, catalog.shapes), tables: [...catalog.shapes.keys()] };
+/** Pseudo-random in [0, 1) for the jitter of the start's retries. */
+function jitterRandom(): number {
+  return randomInt(0, 1_000_000) / 1_000_000;
 }
 
 /**
@@ -70,38 +54,73 @@ export async function runSink(args: CliArgs, env: NodeJS.ProcessEnv): Promise<nu
   const { settings, sink } = loadSinkConfiguration(args, env);
   const logger = createLogger(settings.log).child({ component: 'sink', group: sink.groupId });
   const instance = randomBytes(6).toString('hex');
-  const { pool, resolve, tables } = await openDatabase(settings, sink, instance, logger);
+  const pool = createPool({ ...settings.database, poolSize: Math.max(settings.database.poolSize, settings.sink.concurrency + 2) }, `dionysus-relay-sink:${instance}`);
+  pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'idle PostgreSQL connection lost'));
   const registry = new Registry();
-  const metrics = new SinkMetrics(registry, { topics: sink.topics.map((t) => t.name), tables, buildInfo: readBuildInfo() });
-  metrics.observePool(pool);
   const deadLetters = sink.topics.some((t) => t.onPoison === 'dead_letter') ? new DeadLetterProducer(deadLetterProducerConfig(settings.kafka), sink.groupId) : undefined;
-  try {
-    await deadLetters?.start();
-  } catch (err) {
-    await pool.end().catch(() => undefined);
-    throw new RelayError('KAFKA_UNAVAILABLE', `${(err as Error).message} (KAFKA_BROKERS=${settings.kafka.brokers})`, { cause: err });
-  }
-  const store = new SinkStore(pool, sink.inboxTable);
-  const deps: PartitionBatchDeps = {
-    transaction: (lockKey, body) => store.transaction(lockKey, body),
-    deadLetters,
-    resolve,
-    inbox: sink.inboxTable !== undefined,
-    groupId: sink.groupId,
-    now: Date.now,
-  };
   const shutdown = new ShutdownCoordinator(logger, settings.sink.shutdownGraceMs);
-  // The loop owns the partitions; the consumer hears of rebalances first and hands them over.
-  const handler: RebalanceHandler = { assigned: (p) => loop.assigned(p), revoking: (p) => loop.revoking(p) };
+  // The loop owns the partitions; the consumer hears of rebalances first and hands them over. It
+  // joins the group only once the loop exists (after PostgreSQL and Kafka answered).
+  let loop: SinkLoop | undefined = undefined;
+  const handler: RebalanceHandler = { assigned: (p) => loop?.assigned(p), revoking: (p) => loop?.revoking(p) ?? Promise.resolve() };
   const consumer: SinkConsumer = new SinkConsumer({ config: consumerConfig(settings.kafka, sink), handler, logger });
   const databaseProbe = new DatabaseProbe(pool, { intervalMs: settings.health.readinessIntervalMs }, logger);
+  const waiting = new DependencyWait({ maxRetryMs: settings.relay.startRetryMaxMs, random: jitterRandom, logger });
   const health = new HealthMonitor({
     livenessTimeoutMs: settings.health.livenessTimeoutMs,
     database: databaseProbe,
     kafka: consumer,
+    startup: waiting,
     wording: { loop: 'sink loop', heartbeat: 'sink round', kafkaClient: 'consumer' },
   });
-  const loop: SinkLoop = new SinkLoop(
+  const http = new HttpServer(settings.http, registry, health, logger);
+  let requestStop: (reason: string) => void = () => undefined;
+  const stopSignal = new Promise<string>((resolve) => {
+    requestStop = resolve;
+  });
+  const removeHandlers = handleSignals((signal) => {
+    waiting.stop();
+    requestStop(signal);
+  });
+  // Drain: the round in flight finishes and its offsets are committed, then the consumer leaves the
+  // group (its partitions go to the other sinks). Release: what uses the pool stops before the pool.
+  shutdown.onDrain({ name: 'sink loop', stop: () => loop?.stop() ?? Promise.resolve() });
+  shutdown.onDrain({ name: 'kafka consumer', stop: () => consumer.stop() });
+  shutdown.onRelease({ name: 'dead-letter producer', stop: () => deadLetters?.stop() ?? Promise.resolve() });
+  shutdown.onRelease({ name: 'readiness probe', stop: () => databaseProbe.stop() });
+  shutdown.onRelease({ name: 'postgres pool', stop: () => pool.end() });
+  shutdown.onRelease({ name: 'http server', stop: () => http.stop() });
+
+  // /healthz and /readyz answer while the sink waits for PostgreSQL and Kafka.
+  let catalog: SinkCatalog | 'stopped';
+  try {
+    await http.start();
+    catalog = await reachSinkDependencies({ pool, sink, deadLetters, databaseUrl: settings.database.url, brokers: settings.kafka.brokers }, waiting);
+  } catch (err) {
+    removeHandlers();
+    await shutdown.shutdown('start failed');
+    throw err;
+  }
+  if (catalog === 'stopped') {
+    removeHandlers();
+    await shutdown.shutdown('stopped while waiting for PostgreSQL and Kafka');
+    logger.info('stopped while waiting for PostgreSQL and Kafka');
+    return 0;
+  }
+  for (const note of catalog.notes) logger.info(note);
+  const tables = [...catalog.shapes.keys()];
+  const metrics = new SinkMetrics(registry, { topics: sink.topics.map((t) => t.name), tables, buildInfo: readBuildInfo() });
+  metrics.observePool(pool);
+  const store = new SinkStore(pool, sink.inboxTable);
+  const deps: PartitionBatchDeps = {
+    transaction: (lockKey, body) => store.transaction(lockKey, body),
+    deadLetters,
+    resolve: buildResolver(sink.models, catalog.shapes),
+    inbox: sink.inboxTable !== undefined,
+    groupId: sink.groupId,
+    now: Date.now,
+  };
+  const running = new SinkLoop(
     {
       consumer,
       topics: sink.byName,
@@ -116,33 +135,24 @@ export async function runSink(args: CliArgs, env: NodeJS.ProcessEnv): Promise<nu
       errorBackoffMs: settings.sink.errorBackoffMs,
     },
   );
+  loop = running;
   metrics.observeLag({
-    positions: () => loop.partitions.all().map((s) => ({ topic: s.topic, partition: s.partition, nextOffset: s.nextOffset ?? s.firstFetched })),
+    positions: () => running.partitions.all().map((s) => ({ topic: s.topic, partition: s.partition, nextOffset: s.nextOffset ?? s.firstFetched })),
     highWatermark: (topic, partition) => consumer.highWatermark(topic, partition),
   });
-  const http = new HttpServer(settings.http, registry, health, logger);
-  // Drain: the round in flight finishes and its offsets are committed, then the consumer leaves the
-  // group (its partitions go to the other sinks). Release: what uses the pool stops before the pool.
-  shutdown.onDrain({ name: 'sink loop', stop: () => loop.stop() });
-  shutdown.onDrain({ name: 'kafka consumer', stop: () => consumer.stop() });
-  shutdown.onRelease({ name: 'dead-letter producer', stop: () => deadLetters?.stop() ?? Promise.resolve() });
-  shutdown.onRelease({ name: 'readiness probe', stop: () => databaseProbe.stop() });
-  shutdown.onRelease({ name: 'postgres pool', stop: () => pool.end() });
-  shutdown.onRelease({ name: 'http server', stop: () => http.stop() });
-
   try {
-    await http.start();
     await consumer.start(sink.topics.map((t) => t.name));
   } catch (err) {
+    removeHandlers();
     await shutdown.shutdown('start failed');
-    throw err;
+    throw new RelayError('KAFKA_UNAVAILABLE', `${errorMessage(err)} (KAFKA_BROKERS=${settings.kafka.brokers})`, { cause: err });
   }
-  loop.start();
+  running.start();
   health.markStarted();
   databaseProbe.start();
   logger.info({ topics: sink.topics.map((t) => t.name), tables }, 'sink running');
 
-  const reason = await new Promise<string>((resolveSignal) => handleSignals((signal) => resolveSignal(signal)));
+  const reason = await stopSignal;
   const outcome = await shutdown.shutdown(reason);
   return outcome === 'clean' ? 0 : 1;
 }

@@ -284,7 +284,7 @@ export const settingsSchema: Record<string, Record<string, SettingSpec>> = {
       env: 'RELAY_ERROR_BACKOFF_MS',
     },
     startRetryMaxMs: {
-      doc: 'Retry cap while `run` waits for PostgreSQL or Kafka, in ms. `run` waits for them at start (/readyz says why); pauses between tries start at 250 ms and double up to this, with jitter.',
+      doc: 'Retry cap while `run` or `sink` waits for PostgreSQL or Kafka, in ms. Both wait for them at start (/readyz says why); pauses between tries start at 250 ms and double up to this, with jitter.',
       rule: int(1, MAX_TIMER_MS),
       default: 10000,
       env: 'RELAY_START_RETRY_MAX_MS',

@@ -48,8 +48,8 @@ export interface OutgoingValue {
 }
 
 /** Produces messages in order (one partition keeps their order) and waits for every acknowledgement. */
-export async function produceValues(topic: string, messages: readonly OutgoingValue[]): Promise<void> {
-  const producer = new HighLevelProducer({ 'metadata.broker.list': TEST_KAFKA_BROKERS, 'enable.idempotence': true, 'linger.ms': 5 } as never);
+export async function produceValues(topic: string, messages: readonly OutgoingValue[], brokers = TEST_KAFKA_BROKERS): Promise<void> {
+  const producer = new HighLevelProducer({ 'metadata.broker.list': brokers, 'enable.idempotence': true, 'linger.ms': 5 } as never);
   await new Promise<void>((resolve, reject) => producer.connect({}, (err) => (err ? reject(err) : resolve())));
   producer.setPollInterval(10);
   try {
