@@ -16,8 +16,8 @@ import { freePort, httpGet, waitFor } from '../observability/support';
 // kind), which the test stops and starts. The consumer table and the topic are made beforehand,
 // while those services run once, so that the sink finds them whichever service comes back first.
 
-const PG_PORT = 5563;
-const KAFKA_PORT = 9313;
+const PG_PORT = 5572;
+const KAFKA_PORT = 9322; // its controller listens on 9323
 const DATABASE_URL = `postgres://dionysus:dionysus@127.0.0.1:${PG_PORT}/dionysus_relay`;
 const BROKERS = `127.0.0.1:${KAFKA_PORT}`;
 const SERVICES_ENV = {
@@ -131,8 +131,8 @@ test('Kafka first, then PostgreSQL: the waiting sink applies in the same process
     (status, body) => status === 503 && (body.checks.postgres.failedAttempts ?? 0) >= 3 && (body.checks.kafka.failedAttempts ?? 0) >= 3,
   );
   assert.equal((await httpGet(port, '/healthz')).status, 200);
-  assert.match(waiting.reason ?? '', /waiting for PostgreSQL: connect ECONNREFUSED 127\.0\.0\.1:5563/);
-  assert.match(waiting.reason ?? '', /waiting for Kafka: 127\.0\.0\.1:9313: connect ECONNREFUSED/);
+  assert.match(waiting.reason ?? '', /waiting for PostgreSQL: connect ECONNREFUSED 127\.0\.0\.1:5572/);
+  assert.match(waiting.reason ?? '', /waiting for Kafka: 127\.0\.0\.1:9322: connect ECONNREFUSED/);
 
   await services('start', 'kafka');
   const half = await readyzWhen(port, sink, '/readyz waiting for PostgreSQL only', (status, body) => status === 503 && body.checks.kafka.ok);
