@@ -56,6 +56,12 @@ export interface RelayChild {
   readonly pid: number;
   readonly done: Promise<RelayRunResult>;
   output(): string;
+  /**
+   * The process's CPU seconds at wall time `ms`, interpolated between the /proc samples taken
+   * every 200 ms (clock ticks of 10 ms); NaN outside the sampled time. For the CPU of a window of
+   * the run, such as the drain's published_at span (start-up and exit excluded).
+   */
+  cpuAt(ms: number): number;
   /** SIGTERM: graceful drain of batches in flight, then exit. */
   stop(): void;
 }
@@ -124,10 +130,15 @@ export function spawnRelay(options: RelaySpawnOptions): RelayChild {
   const pid = child.pid ?? -1;
   let sampledPeak = 0;
   let lastCpu = 0;
+  const cpuTimeline: Array<readonly [number, number]> = [[spawnedAtMs, 0]];
   const sampler = setInterval(() => {
     const mem = processMemoryMiB(pid);
     if (mem !== undefined) sampledPeak = Math.max(sampledPeak, mem.peakRss);
-    lastCpu = processCpuSeconds(pid) ?? lastCpu;
+    const cpu = processCpuSeconds(pid);
+    if (cpu !== undefined) {
+      lastCpu = cpu;
+      cpuTimeline.push([Date.now(), cpu]);
+    }
   }, SAMPLE_MS);
   let phases: PhaseTimes | undefined;
   const scraper =
@@ -145,6 +156,8 @@ export function spawnRelay(options: RelaySpawnOptions): RelayChild {
       if (scraper !== undefined) clearInterval(scraper);
       clearTimeout(killer);
       const probe = readProbe(probeFile);
+      // The exact CPU at exit closes the timeline (the last sample may be up to 200 ms older).
+      if (probe !== undefined) cpuTimeline.push([exitedAtMs, probe.userCpuSeconds + probe.systemCpuSeconds]);
       resolve({
         label: options.label,
         exitCode: code ?? signal ?? 'unknown',
@@ -161,7 +174,18 @@ export function spawnRelay(options: RelaySpawnOptions): RelayChild {
       });
     });
   });
-  return { pid, done, output: () => output, stop: () => void child.kill('SIGTERM') };
+  return { pid, done, output: () => output, stop: () => void child.kill('SIGTERM'), cpuAt: (ms) => interpolate(cpuTimeline, ms) };
+}
+
+/** Linear interpolation of `[ms, value]` points (ascending) at `ms`; NaN outside them. */
+function interpolate(points: ReadonlyArray<readonly [number, number]>, ms: number): number {
+  for (let i = 1; i < points.length; i++) {
+    const [t1, v1] = points[i] as readonly [number, number];
+    if (t1 < ms) continue;
+    const [t0, v0] = points[i - 1] as readonly [number, number];
+    return t1 === t0 ? v1 : v0 + ((v1 - v0) * (ms - t0)) / (t1 - t0);
+  }
+  return NaN;
 }
 
 interface Probe {

@@ -47,6 +47,12 @@ export interface DrainResult {
   readonly relayProcesses: readonly RelayRunResult[];
   readonly relayCpuSeconds: number;
   readonly relayCpuSecondsPer1000Rows: number;
+  /**
+   * Relay CPU per 1000 rows over the published_at span only (from /proc samples): the per-row cost
+   * without the process's fixed start-up and exit (about 0.4 s of CPU), which the figure above
+   * spreads over the rows.
+   */
+  readonly relaySpanCpuSecondsPer1000Rows: number;
   readonly relayPeakRssMiB: number;
   /** CPU of the PostgreSQL backends serving the relay process(es) (claims, serializers, marks). */
   readonly relayPostgresCpuSeconds: number;
@@ -110,6 +116,7 @@ export async function runDrain(ctx: BenchContext, options: DrainOptions): Promis
   const exitedAt = stuckAfterAllPublishedSeconds === undefined ? Math.max(...results.map((r) => r.exitedAtMs)) : span.lastMs;
   const wallSeconds = (exitedAt - spawnedAt) / 1000;
   const relayCpu = results.reduce((s, r) => s + r.cpuSeconds, 0);
+  const spanCpu = children.reduce((sum, c) => sum + (c.cpuAt(span.lastMs) - c.cpuAt(span.firstMs)), 0);
   const result: DrainResult = {
     label: options.label,
     rows: options.rows,
@@ -126,6 +133,7 @@ export async function runDrain(ctx: BenchContext, options: DrainOptions): Promis
     relayProcesses: results,
     relayCpuSeconds: round(relayCpu, 2),
     relayCpuSecondsPer1000Rows: round((relayCpu / options.rows) * 1000, 3),
+    relaySpanCpuSecondsPer1000Rows: round((spanCpu / span.published) * 1000, 4),
     relayPeakRssMiB: round(Math.max(...results.map((r) => r.peakRssMiB)), 1),
     relayPostgresCpuSeconds: round(relayPgCpu, 2),
     relayPostgresCpuSecondsPer1000Rows: round((relayPgCpu / options.rows) * 1000, 3),
@@ -134,7 +142,7 @@ export async function runDrain(ctx: BenchContext, options: DrainOptions): Promis
   };
   ctx.log(
     `${options.label}: ${result.rowsPerSecondWall} rows/s spawn→exit (${result.wallSeconds} s), ` +
-      `${result.rowsPerSecondSpan} rows/s over the published_at span, relay CPU ${result.relayCpuSeconds} s ` +
+      `${result.rowsPerSecondSpan} rows/s over the published_at span, relay CPU ${result.relayCpuSeconds} s (${round(result.relaySpanCpuSecondsPer1000Rows * 1000, 1)} µs a row over the span) ` +
       `(+ ${result.relayPostgresCpuSeconds} s in its Postgres backends), ` +
       `peak RSS ${result.relayPeakRssMiB} MiB${result.verification ? `, duplicates ${result.verification.extraMessages}` : ''}`,
   );
