@@ -81,7 +81,8 @@ export class ClaimedBatch {
    */
   async lockResources(keys: readonly string[], guardInstance?: string): Promise<LockOutcome> {
     if (keys.length === 0) return { busy: new Set(), frozen: new Set() };
-    const ordered = [...new Set(keys)].sort();
+    // Distinct, in no particular order: try locks never wait, so no order is needed against deadlocks.
+    const ordered = [...new Set(keys)];
     const sentAt = Date.now();
     const result = await this.client.query<{ busy: string[]; frozen?: string[] }>(
       guardInstance === undefined ? prepared(this.sql.lockResources, [ordered]) : prepared(this.sql.lockResourcesGuarded, [ordered, guardInstance]),

@@ -50,21 +50,8 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig, onClaimed: (
   // during a Kafka outage): keep it alive, so that only a dead or frozen relay loses its locks.
   const stopKeepAlive = batch.keepAlive(deps.settings.claimKeepAliveMs);
   try {
-    // 2. Registration and resource locks: what the rows publish, locked, and registered in flight.
-    const { rows, targets } = await registerAndLock(deps, topic, batch, entry);
-    // 3. Load. No process-wide lock around load → produce: a resource's advisory lock, held from
-    // before its state is read until the marks commit (after delivery), already keeps every other
-    // batch, of this process or another, from reading and sending it in between.
-    const records = await loadRecords(deps.records, deps.kafka, targets);
-    timer('load');
-    if (batch.sessionMayBeLost(deps.settings.idleInTransactionTimeoutMs)) {
-      throw new RelayError('POSTGRES_UNAVAILABLE', 'the claim session was silent past idle_in_transaction_session_timeout (process frozen?): batch abandoned before sending', {
-        retriable: true,
-        context: { topic: topic.name },
-      });
-    }
-    // 4. Build.
-    const messages = buildMessages(deps, rows.map((w) => w.row.id), targets, records);
+    // 2-4. Registration and resource locks, load, build.
+    const { rows, messages } = await prepareMessages(deps, topic, batch, entry, timer);
     // 5. Produce: every message enqueued at once, then every delivery report awaited.
     const deliveries = await produce(deps, messages);
     timer('produce');
@@ -84,6 +71,33 @@ export async function runBatch(deps: BatchDeps, topic: TopicConfig, onClaimed: (
     // Not awaited: the next claim need not wait for this bookkeeping.
     void entry.end();
   }
+}
+
+/**
+ * What the rows publish, locked and registered in flight (2), their records loaded (3) and their
+ * messages built (4). Its own function so that the loaded records, by far the most of a batch's
+ * memory, are garbage as soon as the messages exist, not kept through delivery and marks.
+ */
+async function prepareMessages(
+  deps: BatchDeps,
+  topic: TopicConfig,
+  batch: ClaimedRows,
+  entry: InFlightEntry,
+  timer: (phase: BatchPhase) => void,
+): Promise<{ rows: WorkedRow[]; messages: RowMessages[] }> {
+  const { rows, targets } = await registerAndLock(deps, topic, batch, entry);
+  // No process-wide lock around load → produce: a resource's advisory lock, held from before its
+  // state is read until the marks commit (after delivery), already keeps every other batch, of
+  // this process or another, from reading and sending it in between.
+  const records = await loadRecords(deps.records, deps.kafka, targets);
+  timer('load');
+  if (batch.sessionMayBeLost(deps.settings.idleInTransactionTimeoutMs)) {
+    throw new RelayError('POSTGRES_UNAVAILABLE', 'the claim session was silent past idle_in_transaction_session_timeout (process frozen?): batch abandoned before sending', {
+      retriable: true,
+      context: { topic: topic.name },
+    });
+  }
+  return { rows, messages: buildMessages(deps, rows.map((w) => w.row.id), targets, records) };
 }
 
 async function claim(deps: BatchDeps, topic: TopicConfig): Promise<ClaimedRows | null> {
