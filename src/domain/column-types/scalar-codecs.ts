@@ -14,8 +14,18 @@ export function integerCodec(type: string): ColumnCodec {
     json: (t) => t,
     toI: (t) => t,
     toS: (t) => t,
-    idKey: (t) => (/^\s*[+-]?\d+\s*$/.test(t) ? BigInt(t.trim()).toString() : t),
+    idKey: integerIdKey,
   };
+}
+
+// An integer's canonical text (what PostgreSQL prints for int2/int4/int8) is its own key.
+const CANONICAL_INTEGER = /^(?:0|-?[1-9]\d*)$/;
+const INTEGER_TEXT = /^\s*[+-]?\d+\s*$/;
+
+/** `42`, `+42`, `042` and ` 42 ` are one id; text that is no integer is its own key. */
+function integerIdKey(t: string): string {
+  if (CANONICAL_INTEGER.test(t)) return t;
+  return INTEGER_TEXT.test(t) ? BigInt(t.trim()).toString() : t;
 }
 
 function floatValue(text: string): number {

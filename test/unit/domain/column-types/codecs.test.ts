@@ -128,3 +128,20 @@ describe('arrays and scalars', () => {
     assert.throws(() => json(range('numeric'), '(1.5,2.5]'), EncodingError);
   });
 });
+
+describe('integer ids match by value', () => {
+  test('every text of one integer gives one key; other text is its own key', () => {
+    for (const type of ['int2', 'int4', 'int8']) {
+      const choice = codecFor(base(type));
+      if (!('codec' in choice)) throw new Error(choice.refused);
+      const idKey = choice.codec.idKey as (t: string) => string;
+      for (const text of ['42', '+42', '042', ' 42 ', '0042']) assert.equal(idKey(text), '42', `${type} ${JSON.stringify(text)}`);
+      for (const text of ['0', '-0', '+0', '00']) assert.equal(idKey(text), '0', `${type} ${JSON.stringify(text)}`);
+      assert.equal(idKey('-7'), '-7');
+      assert.equal(idKey('-007'), '-7');
+      assert.equal(idKey('9223372036854775807'), '9223372036854775807');
+      assert.equal(idKey('42abc'), '42abc');
+      assert.equal(idKey(''), '');
+    }
+  });
+});
