@@ -137,7 +137,7 @@ export function formatSummary(r: BenchResult): string {
     rows.push([name, `${d.rows} rows, spawn→exit`, `${d.rowsPerSecondWall} rows/s (${d.wallSeconds} s)`]);
     rows.push(['', 'published_at span', `${d.rowsPerSecondSpan} rows/s (${d.publishedSpanSeconds} s)`]);
     rows.push(['', 'CPU s / 1000 rows: relay, its PG backends', `${d.relayCpuSecondsPer1000Rows}, ${d.relayPostgresCpuSecondsPer1000Rows}`]);
-    rows.push(['', 'relay CPU µs / row over the span', `${round(d.relaySpanCpuSecondsPer1000Rows * 1000, 1)}`]);
+    rows.push(['', 'relay CPU µs / row over the span', d.relaySpanCpuSecondsPer1000Rows === undefined ? '–' : `${round(d.relaySpanCpuSecondsPer1000Rows * 1000, 1)}`]);
     rows.push(['', 'peak RSS (largest relay)', `${d.relayPeakRssMiB} MiB`]);
     rows.push(['', 'CPU s: relay / all PG / broker / not ours', `${d.relayCpuSeconds} / ${d.cpu.postgres} / ${d.cpu.broker} / ${d.cpu.unattributed}`]);
     if (d.exitWhenIdleStuckSeconds !== undefined) rows.push(['', 'PROBLEM', `--exit-when-idle did not exit; stopped ${d.exitWhenIdleStuckSeconds} s after the last row`]);

@@ -52,7 +52,7 @@ export interface DrainResult {
    * without the process's fixed start-up and exit (about 0.4 s of CPU), which the figure above
    * spreads over the rows.
    */
-  readonly relaySpanCpuSecondsPer1000Rows: number;
+  readonly relaySpanCpuSecondsPer1000Rows?: number;
   readonly relayPeakRssMiB: number;
   /** CPU of the PostgreSQL backends serving the relay process(es) (claims, serializers, marks). */
   readonly relayPostgresCpuSeconds: number;
@@ -133,7 +133,8 @@ export async function runDrain(ctx: BenchContext, options: DrainOptions): Promis
     relayProcesses: results,
     relayCpuSeconds: round(relayCpu, 2),
     relayCpuSecondsPer1000Rows: round((relayCpu / options.rows) * 1000, 3),
-    relaySpanCpuSecondsPer1000Rows: round((spanCpu / span.published) * 1000, 4),
+    // No span when the rows are deleted on publish (RELAY_ON_PUBLISH=delete).
+    ...(Number.isFinite(spanCpu) && span.published > 0 ? { relaySpanCpuSecondsPer1000Rows: round((spanCpu / span.published) * 1000, 4) } : {}),
     relayPeakRssMiB: round(Math.max(...results.map((r) => r.peakRssMiB)), 1),
     relayPostgresCpuSeconds: round(relayPgCpu, 2),
     relayPostgresCpuSecondsPer1000Rows: round((relayPgCpu / options.rows) * 1000, 3),
@@ -142,7 +143,7 @@ export async function runDrain(ctx: BenchContext, options: DrainOptions): Promis
   };
   ctx.log(
     `${options.label}: ${result.rowsPerSecondWall} rows/s spawn→exit (${result.wallSeconds} s), ` +
-      `${result.rowsPerSecondSpan} rows/s over the published_at span, relay CPU ${result.relayCpuSeconds} s (${round(result.relaySpanCpuSecondsPer1000Rows * 1000, 1)} µs a row over the span) ` +
+      `${result.rowsPerSecondSpan} rows/s over the published_at span, relay CPU ${result.relayCpuSeconds} s${result.relaySpanCpuSecondsPer1000Rows === undefined ? '' : ` (${round(result.relaySpanCpuSecondsPer1000Rows * 1000, 1)} µs a row over the span)`} ` +
       `(+ ${result.relayPostgresCpuSeconds} s in its Postgres backends), ` +
       `peak RSS ${result.relayPeakRssMiB} MiB${result.verification ? `, duplicates ${result.verification.extraMessages}` : ''}`,
   );
