@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import type { CliArgs } from './cli/args';
 import { loadSettings, type Settings } from './config/settings';
@@ -10,6 +10,7 @@ import { SinkConsumer, type RebalanceHandler } from './kafka/consumer';
 import { consumerConfig, deadLetterProducerConfig } from './kafka/consumer-config';
 import { DeadLetterProducer } from './kafka/dead-letter-producer';
 import { DependencyWait } from './lifecycle/dependency-wait';
+import { jitterRandom } from './lifecycle/jitter';
 import { handleSignals } from './lifecycle/signals';
 import { ShutdownCoordinator } from './lifecycle/shutdown';
 import { DatabaseProbe } from './observability/database-probe';
@@ -38,11 +39,6 @@ export function loadSinkConfiguration(args: CliArgs, env: NodeJS.ProcessEnv): { 
     },
   });
   return { settings, sink: loadSinkFile(settings.sink.file) };
-}
-
-/** Pseudo-random in [0, 1) for the jitter of the start's retries. */
-function jitterRandom(): number {
-  return randomInt(0, 1_000_000) / 1_000_000;
 }
 
 /**

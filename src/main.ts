@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Pool } from 'pg';
@@ -10,6 +10,7 @@ import { parseDuration } from './domain/duration';
 import { KafkaPublisher } from './kafka/publisher';
 import { producerConfig } from './kafka/librdkafka-config';
 import { DependencyWait } from './lifecycle/dependency-wait';
+import { jitterRandom } from './lifecycle/jitter';
 import { handleSignals } from './lifecycle/signals';
 import { ShutdownCoordinator } from './lifecycle/shutdown';
 import { BacklogPoller } from './observability/backlog-poller';
@@ -36,11 +37,6 @@ import { connectDependencies } from './relay/dependency-start';
 import { lockPlanAtStart } from './relay/lock-plan';
 import { RelayLoop } from './relay/relay-loop';
 import { OutboxRetention } from './relay/retention';
-
-/** Pseudo-random in [0, 1) for retry jitter; injected so tests can fix it. */
-function jitterRandom(): number {
-  return randomInt(0, 1_000_000) / 1_000_000;
-}
 
 /** One attempt of a waiting `run` to reach Kafka: short, so that the wait reacts when it comes up. */
 const KAFKA_CONNECT_ATTEMPT_MS = 5_000;

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { RelayError } from '../errors';
 
 /** host:port pairs of a librdkafka broker list (`h1:9092,h2:9092`, `[::1]:9092`; port 9092 when missing). */
 export function parseBrokerList(list: string): Array<{ host: string; port: number }> {
@@ -50,4 +51,21 @@ export async function brokersRefusal(list: string, timeoutMs: number): Promise<s
   const failures = await Promise.all(attempts);
   if (failures.length === 0) return 'no broker in the list';
   return failures.some((f) => f === undefined) ? undefined : failures.join('; ');
+}
+
+/** A TCP connection to a broker must succeed within this for Kafka to count as answering. */
+const BROKER_PROBE_TIMEOUT_MS = 3_000;
+
+/**
+ * Resolves when a broker of the list accepts a TCP connection; otherwise throws a retriable
+ * KAFKA_UNAVAILABLE whose context.reason says why, for a start that waits for Kafka. Costs no
+ * librdkafka client, so a signal meanwhile never waits for a client's connect timeout.
+ */
+export async function requireBrokerAnswer(brokers: string): Promise<void> {
+  const refusal = await brokersRefusal(brokers, BROKER_PROBE_TIMEOUT_MS);
+  if (refusal === undefined) return;
+  throw new RelayError('KAFKA_UNAVAILABLE', `cannot connect to Kafka: ${refusal} (KAFKA_BROKERS=${brokers})`, {
+    retriable: true,
+    context: { reason: refusal },
+  });
 }

@@ -68,6 +68,17 @@ export class DependencyWait {
     this.resolveStop();
   }
 
+  /**
+   * `work` (a wait for one dependency and what follows it) as it is, except that its failure ends
+   * every other wait at once: a start that cannot succeed does not keep waiting for the rest.
+   */
+  failsAll<T>(work: Promise<T>): Promise<T> {
+    return work.catch((err: unknown) => {
+      this.stop();
+      throw err;
+    });
+  }
+
   /** Tries `attempt` until it succeeds (its value), stop() is called (STOPPED), or it fails for good (rejects). */
   async until<T>(dependency: Dependency, attempt: () => Promise<T>): Promise<T | typeof STOPPED> {
     const label = DEPENDENCY_LABELS[dependency];

@@ -4,6 +4,8 @@ import { Pool, type ClientConfig } from 'pg';
 import { RelayError, errorMessage } from '../errors';
 import type { Settings } from '../config/settings';
 import { isConnectRejection } from './pg-errors';
+import { PING } from './session-sql';
+import { prepared } from './statement';
 
 export type DatabaseSettings = Settings['database'];
 
@@ -117,6 +119,15 @@ export function connectError(err: unknown, url: string): RelayError {
     retriable: !rejected,
     context: { reason },
   });
+}
+
+/** One round trip to PostgreSQL; a failure is thrown as connectError makes it (for a waiting start). */
+export async function pingPostgres(pool: Pool, url: string): Promise<void> {
+  try {
+    await pool.query(prepared(PING));
+  } catch (err) {
+    throw connectError(err, url);
+  }
 }
 
 /** The URL with its password replaced, for logs and errors. */

@@ -2,13 +2,11 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import { RelayError } from '../errors';
-import { brokersRefusal } from '../kafka/broker-probe';
+import { requireBrokerAnswer } from '../kafka/broker-probe';
 import { STOPPED, type DependencyWait } from '../lifecycle/dependency-wait';
 import { packageRoot } from '../package-root';
 import { migrate } from '../postgres/migrator';
-import { connectError, redactUrl } from '../postgres/pool';
-import { PING } from '../postgres/session-sql';
-import { prepared } from '../postgres/statement';
+import { pingPostgres, redactUrl } from '../postgres/pool';
 
 export interface DependencyTargets {
   readonly pool: Pool;
@@ -31,7 +29,7 @@ export interface DependencyTargets {
  * cannot fix (POSTGRES_REJECTED, KAFKA_REJECTED, a failed migration) are thrown either way.
  */
 export async function connectDependencies(targets: DependencyTargets, wait: DependencyWait | undefined): Promise<'connected' | 'stopped'> {
-  const postgres = (): Promise<void> => reachPostgres(targets);
+  const postgres = (): Promise<void> => pingPostgres(targets.pool, targets.databaseUrl);
   const kafka = (): Promise<void> => reachKafka(targets);
   if (wait === undefined) {
     await postgres();
@@ -39,44 +37,21 @@ export async function connectDependencies(targets: DependencyTargets, wait: Depe
     await kafka();
     return 'connected';
   }
-  const endOthersOnFailure = <T>(work: Promise<T>): Promise<T> =>
-    work.catch((err: unknown) => {
-      wait.stop();
-      throw err;
-    });
   const outcomes = await Promise.all([
-    endOthersOnFailure(
+    wait.failsAll(
       wait.until('postgres', postgres).then(async (answer) => {
         if (answer !== STOPPED) await migrateIfAsked(targets);
         return answer;
       }),
     ),
-    endOthersOnFailure(wait.until('kafka', kafka)),
+    wait.failsAll(wait.until('kafka', kafka)),
   ]);
   return outcomes.includes(STOPPED) || wait.isStopped ? 'stopped' : 'connected';
 }
 
-async function reachPostgres(targets: DependencyTargets): Promise<void> {
-  try {
-    await targets.pool.query(prepared(PING));
-  } catch (err) {
-    throw connectError(err, targets.databaseUrl);
-  }
-}
-
-/** A TCP connection to a broker must succeed first, within this. */
-const BROKER_PROBE_TIMEOUT_MS = 3_000;
-
 async function reachKafka(targets: DependencyTargets): Promise<void> {
-  // While no broker accepts a connection, no librdkafka client is made: an attempt costs a socket,
-  // fails at once, and a signal meanwhile does not wait for a client's connect timeout.
-  const refusal = await brokersRefusal(targets.brokers, BROKER_PROBE_TIMEOUT_MS);
-  if (refusal !== undefined) {
-    throw new RelayError('KAFKA_UNAVAILABLE', `cannot connect to Kafka: ${refusal} (KAFKA_BROKERS=${targets.brokers})`, {
-      retriable: true,
-      context: { reason: refusal },
-    });
-  }
+  // While no broker accepts a connection, no librdkafka client is made.
+  await requireBrokerAnswer(targets.brokers);
   try {
     await targets.publisher.start();
   } catch (err) {

@@ -1,12 +1,10 @@
 import type { Pool } from 'pg';
 import type { SinkConfig } from '../config/sink-types';
 import { RelayError } from '../errors';
-import { brokersRefusal } from '../kafka/broker-probe';
+import { requireBrokerAnswer } from '../kafka/broker-probe';
 import { STOPPED, type DependencyWait } from '../lifecycle/dependency-wait';
-import { connectError } from '../postgres/pool';
-import { PING } from '../postgres/session-sql';
+import { pingPostgres } from '../postgres/pool';
 import { readSinkCatalog, type SinkCatalog } from '../postgres/sink-catalog';
-import { prepared } from '../postgres/statement';
 
 export interface SinkDependencyTargets {
   readonly pool: Pool;
@@ -18,9 +16,6 @@ export interface SinkDependencyTargets {
   readonly brokers: string;
 }
 
-/** A TCP connection to a broker must succeed first, within this. */
-const BROKER_PROBE_TIMEOUT_MS = 3_000;
-
 /**
  * Reaches PostgreSQL (then reads the mapped tables) and Kafka for `sink`, waiting for both side by
  * side like `run` does, so a sink started before its database or broker (a sidecar in a pod whose
@@ -31,24 +26,11 @@ const BROKER_PROBE_TIMEOUT_MS = 3_000;
  * (SINK_FILE_INVALID, naming the file and key). 'stopped' when a signal ended the wait.
  */
 export async function reachSinkDependencies(targets: SinkDependencyTargets, wait: DependencyWait): Promise<SinkCatalog | 'stopped'> {
-  const endOthersOnFailure = <T>(work: Promise<T>): Promise<T> =>
-    work.catch((err: unknown) => {
-      wait.stop();
-      throw err;
-    });
-  const postgres = async (): Promise<SinkCatalog | typeof STOPPED> => ((await wait.until('postgres', () => reachPostgres(targets))) === STOPPED ? STOPPED : mappedTables(targets));
-  const [catalog, kafka] = await Promise.all([endOthersOnFailure(postgres()), endOthersOnFailure(wait.until('kafka', () => reachKafka(targets)))]);
+  const postgres = async (): Promise<SinkCatalog | typeof STOPPED> => ((await wait.until('postgres', () => pingPostgres(targets.pool, targets.databaseUrl))) === STOPPED ? STOPPED : mappedTables(targets));
+  const [catalog, kafka] = await Promise.all([wait.failsAll(postgres()), wait.failsAll(wait.until('kafka', () => requireBrokerAnswer(targets.brokers)))]);
   if (catalog === STOPPED || kafka === STOPPED || wait.isStopped) return 'stopped';
   await targets.deadLetters?.start();
   return catalog;
-}
-
-async function reachPostgres(targets: SinkDependencyTargets): Promise<void> {
-  try {
-    await targets.pool.query(prepared(PING));
-  } catch (err) {
-    throw connectError(err, targets.databaseUrl);
-  }
 }
 
 /** The mapped tables' columns; a table that does not fit the sink file stops the start. */
@@ -58,18 +40,4 @@ async function mappedTables(targets: SinkDependencyTargets): Promise<SinkCatalog
     throw new RelayError('SINK_FILE_INVALID', catalog.problems.join('\n'), { context: { file: targets.sink.file } });
   }
   return catalog;
-}
-
-/**
- * Kafka counts as answering when a broker of the list accepts a TCP connection: the consumer and
- * the dead-letter producer then connect within their own timeouts. No librdkafka client is made
- * while none does, so a signal meanwhile never waits for a client's connect timeout.
- */
-async function reachKafka(targets: SinkDependencyTargets): Promise<void> {
-  const refusal = await brokersRefusal(targets.brokers, BROKER_PROBE_TIMEOUT_MS);
-  if (refusal === undefined) return;
-  throw new RelayError('KAFKA_UNAVAILABLE', `cannot connect to Kafka: ${refusal} (KAFKA_BROKERS=${targets.brokers})`, {
-    retriable: true,
-    context: { reason: refusal },
-  });
 }
