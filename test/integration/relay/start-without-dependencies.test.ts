@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { Pool } from 'pg';
-import { packageRoot } from '../../../src/package-root';
 import { insertOutboxRow } from '../../helpers/database';
 import { consumeAll, createTopic, uniqueNamespace } from '../../helpers/kafka';
+import { ownServices, readyzWhen, type Dependency } from '../../helpers/own-services';
 import { baseRelayEnv, cliPath, startRelay, writeTopicsFile, type RelayProcess } from '../../helpers/relay-process';
 import { usersTopicsYaml } from '../../helpers/topics-yaml';
 import { freePort, httpGet, sample, scrape, waitFor } from '../observability/support';
@@ -16,32 +15,15 @@ import { freePort, httpGet, sample, scrape, waitFor } from '../observability/sup
 // test's own (scripts/services.sh with another state folder and other ports), which the test stops
 // and starts; the shared services are not touched.
 
-const PG_PORT = 5562;
-const KAFKA_PORT = 9312;
-const DATABASE_URL = `postgres://dionysus:dionysus@127.0.0.1:${PG_PORT}/dionysus_relay`;
-const BROKERS = `127.0.0.1:${KAFKA_PORT}`;
-const SERVICES_ENV = {
-  ...process.env,
-  DIONYSUS_SERVICES_DIR: '/var/tmp/dionysus-relay-start-test',
-  DIONYSUS_PG_PORT: String(PG_PORT),
-  DIONYSUS_KAFKA_PORT: String(KAFKA_PORT),
-};
+const SERVICES = ownServices('/var/tmp/dionysus-relay-start-test', 5562, 9312);
+const DATABASE_URL = SERVICES.databaseUrl;
+const BROKERS = SERVICES.brokers;
+const services = SERVICES.run;
 /** A serializer that needs no table, so the relay's start does not depend on what the test creates. */
 const SERIALIZER = 'SELECT id FROM unnest($1::bigint[]) AS id';
-const LABELS = { postgres: 'PostgreSQL', kafka: 'Kafka' } as const;
-type Dependency = keyof typeof LABELS;
+const LABELS: Record<Dependency, string> = { postgres: 'PostgreSQL', kafka: 'Kafka' };
 
 const relays: RelayProcess[] = [];
-
-function services(action: 'start' | 'stop', service: Dependency | 'all'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [join(packageRoot(), 'scripts', 'services.sh'), action, service], { env: SERVICES_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`services.sh ${action} ${service} exited with ${code}:\n${output}`))));
-  });
-}
 
 before(() => services('stop', 'all'));
 
@@ -49,12 +31,6 @@ after(async () => {
   for (const relay of relays) relay.kill('SIGKILL');
   await services('stop', 'all');
 });
-
-interface ReadyBody {
-  status: string;
-  reason?: string;
-  checks: Record<'config' | Dependency, { ok: boolean; detail: string; failedAttempts?: number }>;
-}
 
 function startWaitingRelay(namespace: string, port: number, extraArgs: string[] = []): RelayProcess {
   const relay = startRelay(['run', ...extraArgs, '--topics', writeTopicsFile(usersTopicsYaml(namespace, SERIALIZER))], {
@@ -67,21 +43,6 @@ function startWaitingRelay(namespace: string, port: number, extraArgs: string[] 
   });
   relays.push(relay);
   return relay;
-}
-
-/** /readyz's body once `accept` holds for it (503 while waiting). */
-async function readyzWhen(port: number, relay: RelayProcess, what: string, accept: (status: number, body: ReadyBody) => boolean): Promise<ReadyBody> {
-  let last = '';
-  return waitFor(
-    what,
-    async () => {
-      const answer = await httpGet(port, '/readyz');
-      last = `${answer.status} ${answer.body}`;
-      const body = JSON.parse(answer.body) as ReadyBody;
-      return accept(answer.status, body) ? body : undefined;
-    },
-    { timeoutMs: 120_000, intervalMs: 200, relay, describe: () => `${last}\n${relay.output()}` },
-  );
 }
 
 async function dependencyUp(port: number): Promise<Record<Dependency, number | undefined>> {

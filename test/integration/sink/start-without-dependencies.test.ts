@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { Pool } from 'pg';
-import { packageRoot } from '../../../src/package-root';
 import { createTopic, uniqueNamespace } from '../../helpers/kafka';
+import { ownServices, readyzWhen } from '../../helpers/own-services';
 import { baseRelayEnv, cliPath, startRelay, type RelayProcess } from '../../helpers/relay-process';
 import { envelope, produceValues, writeSinkFile } from '../../helpers/sink';
 import { freePort, httpGet, waitFor } from '../observability/support';
@@ -16,31 +15,15 @@ import { freePort, httpGet, waitFor } from '../observability/support';
 // kind), which the test stops and starts. The consumer table and the topic are made beforehand,
 // while those services run once, so that the sink finds them whichever service comes back first.
 
-const PG_PORT = 5572;
-const KAFKA_PORT = 9322; // its controller listens on 9323
-const DATABASE_URL = `postgres://dionysus:dionysus@127.0.0.1:${PG_PORT}/dionysus_relay`;
-const BROKERS = `127.0.0.1:${KAFKA_PORT}`;
-const SERVICES_ENV = {
-  ...process.env,
-  DIONYSUS_SERVICES_DIR: '/var/tmp/dionysus-relay-sink-start-test',
-  DIONYSUS_PG_PORT: String(PG_PORT),
-  DIONYSUS_KAFKA_PORT: String(KAFKA_PORT),
-};
-type Dependency = 'postgres' | 'kafka';
+// Kafka on 9322 (controller 9323), clear of the relay's start test (9312, 9313).
+const SERVICES = ownServices('/var/tmp/dionysus-relay-sink-start-test', 5572, 9322);
+const DATABASE_URL = SERVICES.databaseUrl;
+const BROKERS = SERVICES.brokers;
+const services = SERVICES.run;
 
 const namespace = uniqueNamespace('sinknodeps');
 const topic = `${namespace}_users`;
 const sinks: RelayProcess[] = [];
-
-function services(action: 'start' | 'stop', service: Dependency | 'all'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [join(packageRoot(), 'scripts', 'services.sh'), action, service], { env: SERVICES_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`services.sh ${action} ${service} exited with ${code}:\n${output}`))));
-  });
-}
 
 async function withDatabase<T>(body: (pool: Pool) => Promise<T>): Promise<T> {
   const pool = new Pool({ connectionString: DATABASE_URL, max: 2 });
@@ -67,12 +50,6 @@ after(async () => {
   await services('stop', 'all');
 });
 
-interface ReadyBody {
-  status: string;
-  reason?: string;
-  checks: Record<'config' | Dependency, { ok: boolean; detail: string; failedAttempts?: number }>;
-}
-
 function sinkFile(table: string): string {
   return writeSinkFile(`client_id: consumer_app\nnamespace: ${namespace}\ntopics:\n  users: {}\nmodels:\n  User:\n    table: ${table}\n`);
 }
@@ -93,21 +70,6 @@ function startWaitingSink(port: number): RelayProcess {
   const sink = startRelay(['sink', '--sink', sinkFile('users')], sinkEnv(port));
   sinks.push(sink);
   return sink;
-}
-
-/** /readyz's body once `accept` holds for it (503 while waiting). */
-async function readyzWhen(port: number, sink: RelayProcess, what: string, accept: (status: number, body: ReadyBody) => boolean): Promise<ReadyBody> {
-  let last = '';
-  return waitFor(
-    what,
-    async () => {
-      const answer = await httpGet(port, '/readyz');
-      last = `${answer.status} ${answer.body}`;
-      const body = JSON.parse(answer.body) as ReadyBody;
-      return accept(answer.status, body) ? body : undefined;
-    },
-    { timeoutMs: 120_000, intervalMs: 200, relay: sink, describe: () => `${last}\n${sink.output()}` },
-  );
 }
 
 test('a signal while waiting stops the sink at once, cleanly (exit 0)', async () => {
